@@ -1,0 +1,34 @@
+// The backend contract: given a conversation, stream the assistant's raw text.
+// Once called, a backend never throws: every failure arrives as a final `error` event.
+import type { LocoError } from '../errors.js';
+import type { ChatMessage, Sampling, Usage } from '../protocol/messages.js';
+
+export interface BackendRequest {
+  messages: ChatMessage[];
+  sampling: Sampling;
+  /** Identifies the conversation so stateful backends can keep a cache per conversation. */
+  conversationId?: string;
+  /** Model name to ask for, where the backend serves several. */
+  model?: string;
+}
+
+export type FinishReason = 'stop' | 'length' | 'aborted';
+
+export type BackendEvent =
+  | { type: 'text-delta'; text: string }
+  | { type: 'finish'; reason: FinishReason; usage: Usage; text: string }
+  | { type: 'error'; error: LocoError };
+
+export interface BackendInfo {
+  /** Human-readable description, e.g. `openai-compatible http://127.0.0.1:8080/v1`. */
+  description: string;
+  /** Context window in tokens when known. */
+  contextSize?: number;
+}
+
+export interface Backend {
+  readonly info: BackendInfo;
+  stream(request: BackendRequest, signal?: AbortSignal): AsyncIterable<BackendEvent>;
+  /** Releases sockets, models, files. Safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,75 @@
+// Confinement of file tools to the allowed roots. A path is accepted only when both its
+// lexical form and its real location (symlinks resolved, also for the nearest existing
+// ancestor of a path that does not exist yet) lie inside one of the roots.
+import { realpathSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { ToolUseError } from './types.js';
+
+export interface PathPolicy {
+  /** Real (symlink-free) absolute roots. */
+  readonly roots: readonly string[];
+  /** Working directory that relative paths resolve against; inside the first root. */
+  readonly cwd: string;
+}
+
+export function createPathPolicy(roots: readonly string[], cwd?: string): PathPolicy {
+  if (roots.length === 0) throw new Error('at least one allowed root is required');
+  const realRoots = roots.map((root) => realpathSync(path.resolve(root)));
+  const realCwd = cwd === undefined ? realRoots[0] : realpathSync(path.resolve(cwd));
+  return Object.freeze({ roots: Object.freeze(realRoots), cwd: realCwd });
+}
+
+export function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+export function isInsideRoots(policy: PathPolicy, candidate: string): boolean {
+  return policy.roots.some((root) => isInside(root, candidate));
+}
+
+function outsideError(policy: PathPolicy, input: string): ToolUseError {
+  const roots = policy.roots.join(', ');
+  return new ToolUseError(
+    `Path "${input}" is outside the allowed directories (${roots}). Use a path inside ${roots}.`,
+  );
+}
+
+/** The real path of `absolute`, or of its nearest existing ancestor joined with the rest. */
+async function realLocation(absolute: string): Promise<string> {
+  let existing = absolute;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      const real = await realpath(existing);
+      return rest.length === 0 ? real : path.join(real, ...rest.reverse());
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+      const parent = path.dirname(existing);
+      if (parent === existing) return absolute;
+      rest.push(path.basename(existing));
+      existing = parent;
+    }
+  }
+}
+
+/**
+ * Resolves a path given by the model (relative to the working directory, or absolute) and
+ * checks confinement. Returns the absolute path with symlinks resolved.
+ */
+export async function resolveAllowedPath(policy: PathPolicy, input: string): Promise<string> {
+  if (input.includes('\0')) throw new ToolUseError(`Path "${input.replace(/\0/g, '\\0')}" contains a NUL byte.`);
+  const absolute = path.resolve(policy.cwd, input);
+  if (!isInsideRoots(policy, absolute)) throw outsideError(policy, input);
+  const real = await realLocation(absolute);
+  if (!isInsideRoots(policy, real)) throw outsideError(policy, input);
+  return real;
+}
+
+/** Path as shown to the model: relative to the working directory when inside it. */
+export function displayPath(policy: PathPolicy, absolute: string): string {
+  const relative = path.relative(policy.cwd, absolute);
+  return relative === '' ? '.' : relative.startsWith('..') ? absolute : relative;
+}

@@ -1,0 +1,50 @@
+// What every tool is: a name, a closed schema, a size cap and a run function.
+// Tools are built by factories (one per file) that receive only the dependencies they use.
+import type { z } from 'zod';
+
+export interface ToolResult {
+  /** The text the model sees (before the size cap is applied by the executor). */
+  output: string;
+  isError: boolean;
+}
+
+export interface ToolRunContext {
+  signal: AbortSignal;
+}
+
+export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> {
+  name: string;
+  /** One or two sentences for the Qwen `# Tools` prompt variant and for `--help` output. */
+  description: string;
+  /** Closed (strict) zod object: unknown keys are invalid. */
+  schema: Schema;
+  /** False for tools that change files (Write, Edit); those need `--allow-write`. */
+  readOnly: boolean;
+  /** Results longer than this many characters are shortened with a note (dialect section 6). */
+  sizeCap: number;
+  run(args: z.infer<Schema>, context: ToolRunContext): Promise<ToolResult>;
+}
+
+/** Any tool, with its argument type erased (the executor validates before calling). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTool = ToolDefinition<z.ZodObject<any>>;
+
+/**
+ * Thrown by a tool for errors detected before it did anything (bad arguments, refused by
+ * policy, missing file). The executor wraps the message in `<tool_use_error>` as the model
+ * saw in training.
+ */
+export class ToolUseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ToolUseError';
+  }
+}
+
+export function ok(output: string): ToolResult {
+  return { output, isError: false };
+}
+
+export function failed(output: string): ToolResult {
+  return { output, isError: true };
+}
