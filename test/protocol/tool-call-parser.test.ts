@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { renderToolCall, renderToolResults, toDialectJson } from '../../src/protocol/tool-call-codec.js';
+import { collectParts, emptyTurn, parseAssistantText, ToolCallStreamParser, type ParsedPart } from '../../src/protocol/tool-call-parser.js';
+
+function parseChunks(chunks: readonly string[]) {
+  const parser = new ToolCallStreamParser();
+  const parts: ParsedPart[] = [];
+  for (const chunk of chunks) parts.push(...parser.push(chunk));
+  parts.push(...parser.finish());
+  return { parts, turn: collectParts(parts, emptyTurn()) };
+}
+
+function splitAt(text: string, cuts: number[]): string[] {
+  const points = [...new Set(cuts.map((cut) => cut % (text.length + 1)))].sort((a, b) => a - b);
+  const chunks: string[] = [];
+  let start = 0;
+  for (const point of points) {
+    chunks.push(text.slice(start, point));
+    start = point;
+  }
+  chunks.push(text.slice(start));
+  return chunks;
+}
+
+test('renders calls with the dialect separators', () => {
+  assert.equal(
+    renderToolCall({ name: 'Grep', arguments: { pattern: 'x', '-n': true, head_limit: 5 } }),
+    '<tool_call>\n{"name": "Grep", "arguments": {"pattern": "x", "-n": true, "head_limit": 5}}\n</tool_call>',
+  );
+  assert.equal(toDialectJson({ a: [1, 'é', null], b: { c: 'q"' } }), '{"a": [1, "é", null], "b": {"c": "q\\""}}');
+  assert.equal(renderToolResults(['one', 'two']), '<tool_response>\none\n</tool_response>\n<tool_response>\ntwo\n</tool_response>');
+});
+
+test('parses text around several calls', () => {
+  const text = 'Let me look.\n<tool_call>\n{"name": "Glob", "arguments": {"pattern": "**/*.py"}}\n</tool_call>\n<tool_call>\n{"name": "Read", "input": {"file_path": "a.py"}}\n</tool_call>';
+  const turn = parseAssistantText(text);
+  assert.equal(turn.text, 'Let me look.\n\n');
+  assert.deepEqual(turn.calls.map((c) => [c.index, c.call, c.repaired]), [
+    [0, { name: 'Glob', arguments: { pattern: '**/*.py' } }, false],
+    [1, { name: 'Read', arguments: { file_path: 'a.py' } }, false],
+  ]);
+  assert.equal(turn.failures.length, 0);
+});
+
+test('finds tags split at every byte boundary', () => {
+  const text = 'A<tool_call>\n{"name": "Grep", "arguments": {"pattern": "<tool"}}\n</tool_call>B';
+  const expected = parseAssistantText(text);
+  assert.equal(expected.calls.length, 1);
+  assert.equal(expected.text, 'AB');
+  for (let i = 0; i <= text.length; i++) {
+    for (let j = i; j <= text.length; j += 7) {
+      const { turn } = parseChunks([text.slice(0, i), text.slice(i, j), text.slice(j)]);
+      assert.deepEqual(turn, expected, `split at ${i},${j}`);
+    }
+  }
+});
+
+test('text is released as soon as it cannot start a tag', () => {
+  const parser = new ToolCallStreamParser();
+  assert.deepEqual(parser.push('hello <to'), [{ type: 'text', text: 'hello ' }]);
+  assert.deepEqual(parser.push('ol'), []);
+  assert.deepEqual(parser.push('s are'), [{ type: 'text', text: '<tools are' }]);
+  const start = parser.push(' <tool_call>{"na');
+  assert.deepEqual(start, [{ type: 'text', text: ' ' }, { type: 'tool-call-start', index: 0 }, { type: 'tool-call-delta', index: 0, text: '{"na' }]);
+});
+
+test('repairs malformed JSON where unambiguous and records it', () => {
+  const cases: Array<[string, unknown]> = [
+    ['{"name": "Read", "arguments": {"file_path": "a.py",}}', { file_path: 'a.py' }],
+    ["{'name': 'Read', 'arguments': {'file_path': 'a.py'}}", { file_path: 'a.py' }],
+    ['{"name": "Read", "arguments": {"file_path": "a.py"}', { file_path: 'a.py' }],
+    ['{"name": "Read", "arguments": "{\\"file_path\\": \\"a.py\\"}"}', { file_path: 'a.py' }],
+  ];
+  for (const [json, args] of cases) {
+    const turn = parseAssistantText(`<tool_call>\n${json}\n</tool_call>`);
+    assert.equal(turn.failures.length, 0, json);
+    assert.deepEqual(turn.calls[0].call, { name: 'Read', arguments: args });
+    assert.equal(turn.calls[0].repaired, true, json);
+    assert.equal(turn.calls[0].raw, `\n${json}\n`);
+  }
+});
+
+test('reports what cannot be repaired, keeping the raw text', () => {
+  for (const bad of ['', 'not json at all {', '{"arguments": {}}', '[1, 2]', '{"name": "Read", "arguments": [1]}', '{"name": "bad name!", "arguments": {}}']) {
+    const turn = parseAssistantText(`x<tool_call>${bad}</tool_call>y`);
+    assert.equal(turn.calls.length, 0, bad);
+    assert.equal(turn.failures.length, 1, bad);
+    assert.equal(turn.failures[0].raw, bad);
+    assert.match(turn.failures[0].message, /tool call|name|arguments/);
+    assert.equal(turn.text, 'xy');
+  }
+});
+
+test('an unterminated call at the end of the stream is parsed and marked repaired', () => {
+  const turn = parseAssistantText('<tool_call>\n{"name": "Glob", "arguments": {"pattern": "*.md"}}\n');
+  assert.deepEqual(turn.calls[0].call, { name: 'Glob', arguments: { pattern: '*.md' } });
+  assert.equal(turn.calls[0].repaired, true);
+});
+
+test('a call opened before the previous one closed splits into two', () => {
+  const turn = parseAssistantText('<tool_call>{"name": "A", "arguments": {}}\n<tool_call>{"name": "B", "arguments": {}}</tool_call>');
+  assert.deepEqual(turn.calls.map((c) => [c.call.name, c.repaired]), [['A', true], ['B', false]]);
+});
+
+test('drops an invented <tool_response> and what follows', () => {
+  const turn = parseAssistantText('<tool_call>{"name": "A", "arguments": {}}</tool_call>\n<tool_response>\nmade up\n</tool_response>');
+  assert.equal(turn.calls.length, 1);
+  assert.equal(turn.inventedResponse, true);
+  assert.equal(turn.text, '\n');
+});
+
+const validCall = fc.record({
+  name: fc.constantFrom('Read', 'Grep', 'Glob', 'Bash', 'Task'),
+  arguments: fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.boolean()), { maxKeys: 4 }),
+});
+const visibleText = fc.string({ maxLength: 30 }).filter((s) => !s.includes('<tool_') && !s.includes('</tool_'));
+
+test('property: any chunking of a valid stream yields the same calls and text', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(visibleText, validCall), { maxLength: 4 }), visibleText, fc.array(fc.nat(), { maxLength: 12 }), (pieces, tail, cuts) => {
+      const text = pieces.map(([t, call]) => t + renderToolCall(call)).join('\n') + tail;
+      const { turn } = parseChunks(splitAt(text, cuts));
+      assert.deepEqual(turn.calls.map((c) => c.call), JSON.parse(JSON.stringify(pieces.map(([, call]) => call))));
+      assert.equal(turn.failures.length, 0);
+      assert.equal(turn.text, pieces.map(([t]) => t).join('\n') + tail);
+      assert.ok(turn.calls.every((c) => !c.repaired));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('property: garbage never crashes and chunking never changes the result', () => {
+  const fragment = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('<tool_call>', '</tool_call>', '<tool_', '</tool', '<tool_response>', '{"name": "Read", "arguments": {', '}', '"', '\\'));
+  fc.assert(
+    fc.property(fc.array(fragment, { maxLength: 15 }), fc.array(fc.nat(), { maxLength: 10 }), (fragments, cuts) => {
+      const text = fragments.join('');
+      const whole = parseAssistantText(text);
+      const { turn } = parseChunks(splitAt(text, cuts));
+      assert.deepEqual(turn, whole);
+    }),
+    { numRuns: 500 },
+  );
+});
