@@ -48,3 +48,8 @@ export function ok(output: string): ToolResult {
 export function failed(output: string): ToolResult {
   return { output, isError: true };
 }
+
+/** Keeps a tool's argument types while building it, then erases them for a tool list. */
+export function defineTool<Schema extends z.ZodObject>(tool: ToolDefinition<Schema>): AnyTool {
+  return tool as unknown as AnyTool;
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// The `loco` command line: thin commands that parse flags, call a module and print.
+import { Command, CommanderError, Option } from 'commander';
+import { LocoError } from '../errors.js';
+import { runAsk } from './ask.js';
+
+function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => void }): Command {
+  const program = new Command();
+  program
+    .name('loco')
+    .description('A small local model as a code explorer: ask questions about a codebase at zero API cost.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('ask')
+    .description('Answer a question about the code in <dir> with the local model and its read-only tools')
+    .argument('<dir>', 'the directory to explore (the only place the tools may look)')
+    .argument('<question...>', 'the question, in plain words')
+    .option('-b, --backend <spec>', 'OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1) or fake:<script.jsonl>; env LOCO_BACKEND')
+    .option('-m, --model <name>', 'model name to ask the backend for; env LOCO_MODEL')
+    .option('--max-turns <n>', 'most assistant turns before the final answer is requested (default 10)')
+    .option('-t, --temperature <t>', 'sampling temperature (default 0.7; top_p 0.8 and top_k 20 are fixed)')
+    .option('--context-budget <tokens>', 'largest prompt to send, in tokens (default 50000)')
+    .option('--json', 'print one JSON object {answer, turns, toolCalls, usage} instead of the answer')
+    .option('--trace <file.jsonl>', 'write every turn, tool call and result to a JSONL file (replayable with --backend fake:<file>)')
+    .option('--allow-write', 'offer the Write and Edit tools (the explorer is read-only by default)')
+    .addOption(new Option('--sandbox <mode>', 'how Bash is confined').choices(['auto', 'bwrap', 'allow-list']).default('auto'))
+    .addOption(new Option('--prompt-style <style>', 'system prompt variant').choices(['training', 'qwen-tools']).default('training'))
+    .addOption(new Option('--server-kind <kind>', 'server differences to account for').choices(['llamacpp', 'vllm', 'ollama', 'openrouter', 'openai']))
+    .option('--no-subagents', 'do not offer the Task tool')
+    .option('-v, --verbose', 'show progress on stderr even when it is not a terminal')
+    .action(async (dir: string, question: string[], flags) => {
+      const code = await runAsk(dir, question, flags, { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: io.signal });
+      io.setExitCode(code);
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('loco: stopping (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  let exitCode = 0;
+  const program = buildProgram({ signal: controller.signal, setExitCode: (code) => (exitCode = code) });
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp();
+      return 2;
+    }
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (error instanceof LocoError) {
+      process.stderr.write(`loco: ${error.message}\n`);
+      return error.code === 'usage' ? 2 : 1;
+    }
+    process.stderr.write(`loco: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (process.env.LOCO_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

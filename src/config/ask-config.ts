@@ -1,0 +1,84 @@
+// Settings for `loco ask`, layered: defaults < environment < flags. Validated and frozen;
+// every error names the flag and the fix.
+import { LocoError } from '../errors.js';
+import { DEFAULT_CONTEXT_BUDGET, DEFAULT_MAX_TURNS } from '../agent/explorer.js';
+import type { SystemPromptStyle } from '../protocol/system-prompt.js';
+
+export interface AskFlags {
+  backend?: string;
+  model?: string;
+  maxTurns?: string;
+  temperature?: string;
+  contextBudget?: string;
+  json?: boolean;
+  trace?: string;
+  allowWrite?: boolean;
+  verbose?: boolean;
+  sandbox?: string;
+  promptStyle?: string;
+  serverKind?: string;
+  subagents?: boolean;
+}
+
+export interface AskConfig {
+  backend: string;
+  model?: string;
+  apiKey?: string;
+  serverKind?: string;
+  maxTurns: number;
+  temperature?: number;
+  contextBudget: number;
+  json: boolean;
+  trace?: string;
+  allowWrite: boolean;
+  verbose: boolean;
+  sandbox: 'auto' | 'bwrap' | 'allow-list';
+  promptStyle: SystemPromptStyle;
+  subagents: boolean;
+}
+
+const NO_BACKEND =
+  'no backend given: pass --backend http://127.0.0.1:8080/v1 (an OpenAI-compatible server such as llama.cpp running LocoOperator-4B) or set LOCO_BACKEND';
+
+function integer(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new LocoError('usage', `${flag} must be a whole number from ${min} to ${max} (got "${text}")`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (text === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(text)) throw new LocoError('usage', `${flag} must be one of ${allowed.join(', ')} (got "${text}")`);
+  return text as T;
+}
+
+export function resolveAskConfig(flags: AskFlags, env: NodeJS.ProcessEnv): Readonly<AskConfig> {
+  const backend = flags.backend ?? env.LOCO_BACKEND;
+  if (backend === undefined || backend.trim() === '') throw new LocoError('usage', NO_BACKEND);
+  let temperature: number | undefined;
+  if (flags.temperature !== undefined) {
+    temperature = Number(flags.temperature);
+    if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2) {
+      throw new LocoError('usage', `--temperature must be a number from 0 to 2 (got "${flags.temperature}")`);
+    }
+  }
+  return Object.freeze({
+    backend: backend.trim(),
+    model: flags.model ?? env.LOCO_MODEL,
+    apiKey: env.LOCO_API_KEY ?? env.OPENAI_API_KEY,
+    serverKind: flags.serverKind ?? env.LOCO_SERVER_KIND,
+    maxTurns: integer('--max-turns', flags.maxTurns, DEFAULT_MAX_TURNS, 1, 200),
+    temperature,
+    contextBudget: integer('--context-budget', flags.contextBudget, DEFAULT_CONTEXT_BUDGET, 2_000, 1_000_000),
+    json: flags.json ?? false,
+    trace: flags.trace,
+    allowWrite: flags.allowWrite ?? false,
+    verbose: flags.verbose ?? false,
+    sandbox: oneOf('--sandbox', flags.sandbox, ['auto', 'bwrap', 'allow-list'] as const, 'auto'),
+    promptStyle: oneOf('--prompt-style', flags.promptStyle, ['training', 'qwen-tools'] as const, 'training'),
+    subagents: flags.subagents ?? true,
+  });
+}
