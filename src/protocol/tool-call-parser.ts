@@ -73,6 +73,16 @@ function shapeOf(value: unknown, repaired: boolean): Decoded {
   return { ok: true, call: { name: record.name, arguments: args as Record<string, unknown> }, repaired };
 }
 
+/**
+ * A repair is ambiguous when it had to invent content: a value filled in as null, or a
+ * string closed that the model left open (its value was cut short).
+ */
+function inventsContent(body: string, repaired: unknown): boolean {
+  const quotes = body.replace(/\\./g, '').split('"').length - 1;
+  if (quotes % 2 === 1) return true;
+  return !/\bnull\b/.test(body) && JSON.stringify(repaired).includes('null');
+}
+
 /** Decodes the text between `<tool_call>` and `</tool_call>`. */
 export function decodeToolCall(raw: string): Decoded {
   const body = raw.trim();
@@ -86,6 +96,9 @@ export function decodeToolCall(raw: string): Decoded {
       repairedValue = JSON.parse(jsonrepair(body));
     } catch {
       return { ok: false, message: `invalid JSON in tool call (${reason}). ${FORMAT_HINT}` };
+    }
+    if (inventsContent(body, repairedValue)) {
+      return { ok: false, message: `invalid JSON in tool call (${reason}); it cannot be repaired without guessing. ${FORMAT_HINT}` };
     }
     const decoded = shapeOf(repairedValue, true);
     return decoded.ok ? decoded : { ok: false, message: `invalid JSON in tool call (${reason}). ${FORMAT_HINT}` };

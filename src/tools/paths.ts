@@ -73,3 +73,18 @@ export function displayPath(policy: PathPolicy, absolute: string): string {
   const relative = path.relative(policy.cwd, absolute);
   return relative === '' ? '.' : relative.startsWith('..') ? absolute : relative;
 }
+
+const VCS_DIRECTORIES = new Set(['.git', '.svn', '.hg', '.bzr', '.jj']);
+
+/**
+ * Resolves a path for writing: confined like any other, and never inside a version-control
+ * directory (a changed `.git/config` or hook would run code on the next git command).
+ */
+export async function resolveWritablePath(policy: PathPolicy, input: string): Promise<string> {
+  const target = await resolveAllowedPath(policy, input);
+  const root = policy.roots.find((candidate) => isInside(candidate, target)) ?? policy.cwd;
+  if (path.relative(root, target).split(path.sep).some((part) => VCS_DIRECTORIES.has(part))) {
+    throw new ToolUseError(`Refusing to write inside a version-control directory: ${input}. Change the working tree instead.`);
+  }
+  return target;
+}

@@ -103,7 +103,7 @@ test('malformed and invalid calls get error results; the others still run', asyn
   assert.ok(results.startsWith('<tool_response>\necho x\n</tool_response>\n<tool_response>\n<tool_use_error>Error: invalid JSON in tool call'), results);
   assert.equal(results.split('<tool_response>').length - 1, 4);
   assert.match(results, /<tool_use_error>Error: invalid JSON in tool call/);
-  assert.match(results, /<tool_use_error>InputValidationError: Echo failed due to the following issues:\nAn unexpected parameter `txt` was provided\nThe required parameter `text` is missing<\/tool_use_error>/);
+  assert.match(results, /<tool_use_error>InputValidationError: Echo failed due to the following issues:\nThe required parameter `text` is missing\nAn unexpected parameter `txt` was provided<\/tool_use_error>/);
   assert.match(results, /<tool_use_error>Error: No such tool available: Nope<\/tool_use_error>\n<\/tool_response>$/);
   assert.deepEqual(result.toolCalls.map((c) => [c.name, c.ok, c.invalid]), [['Echo', true, false], ['Echo', false, true], ['Echo', false, false], ['Nope', false, false]]);
 });

@@ -83,7 +83,7 @@ test('repairs malformed JSON where unambiguous and records it', () => {
 });
 
 test('reports what cannot be repaired, keeping the raw text', () => {
-  for (const bad of ['', 'not json at all {', '{"arguments": {}}', '[1, 2]', '{"name": "Read", "arguments": [1]}', '{"name": "bad name!", "arguments": {}}']) {
+  for (const bad of ['', 'not json at all {', '{"name": "Read", "arguments": {"file_path": }}', '{"name": "Read", "arguments": {"file_path": "src/ma', '{"arguments": {}}', '[1, 2]', '{"name": "Read", "arguments": [1]}', '{"name": "bad name!", "arguments": {}}']) {
     const turn = parseAssistantText(`x<tool_call>${bad}</tool_call>y`);
     assert.equal(turn.calls.length, 0, bad);
     assert.equal(turn.failures.length, 1, bad);
