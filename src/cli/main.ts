@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { LocoError } from '../errors.js';
 import { runAsk } from './ask.js';
+import { registerModelCommand } from './model.js';
 
 function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => void }): Command {
   const program = new Command();
@@ -36,6 +37,7 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
       const code = await runAsk(dir, question, flags, { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: io.signal });
       io.setExitCode(code);
     });
+  registerModelCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   return program;
 }
 
