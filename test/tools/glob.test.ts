@@ -7,7 +7,7 @@ import { createGlobTool, type GlobArguments } from '../../src/tools/glob.js';
 import { createPathPolicy } from '../../src/tools/paths.js';
 import { findRipgrep } from '../../src/tools/search/ripgrep.js';
 import type { SearcherChoice } from '../../src/tools/search/types.js';
-import { ToolUseError } from '../../src/tools/types.js';
+import { toolUseErrorOf } from '../support/tool-errors.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
 
 const signal = new AbortController().signal;
@@ -47,14 +47,7 @@ async function glob(searcher: SearcherChoice, root: string, args: GlobArguments)
 }
 
 async function globError(searcher: SearcherChoice, root: string, args: GlobArguments): Promise<string> {
-  const error = await createGlobTool({ policy: createPathPolicy([root]), searcher })
-    .run(args, { signal })
-    .then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-  assert.ok(error instanceof ToolUseError, `expected a ToolUseError, got ${String(error)}`);
-  return error.message;
+  return toolUseErrorOf(createGlobTool({ policy: createPathPolicy([root]), searcher }).run(args, { signal }));
 }
 
 function absolute(root: string, ...files: string[]): string {

@@ -7,7 +7,7 @@ import { createGrepTool, type GrepArguments } from '../../src/tools/grep.js';
 import { createPathPolicy } from '../../src/tools/paths.js';
 import { findRipgrep } from '../../src/tools/search/ripgrep.js';
 import type { SearcherChoice } from '../../src/tools/search/types.js';
-import { ToolUseError } from '../../src/tools/types.js';
+import { toolUseErrorOf } from '../support/tool-errors.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
 
 const signal = new AbortController().signal;
@@ -45,14 +45,7 @@ async function grep(searcher: SearcherChoice, root: string, args: GrepArguments,
 }
 
 async function grepError(searcher: SearcherChoice, root: string, args: GrepArguments): Promise<string> {
-  const error = await createGrepTool({ policy: createPathPolicy([root]), searcher })
-    .run(args, { signal })
-    .then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-  assert.ok(error instanceof ToolUseError, `expected a ToolUseError, got ${String(error)}`);
-  return error.message;
+  return toolUseErrorOf(createGrepTool({ policy: createPathPolicy([root]), searcher }).run(args, { signal }));
 }
 
 for (const searcher of searchers) {

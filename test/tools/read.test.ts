@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { createPathPolicy } from '../../src/tools/paths.js';
 import { createReadTool, type ReadArguments } from '../../src/tools/read.js';
 import { FileReadState } from '../../src/tools/read-state.js';
-import { ToolUseError } from '../../src/tools/types.js';
+import { toolUseErrorOf, withoutPrivileges } from '../support/tool-errors.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
 
 const signal = new AbortController().signal;
@@ -32,14 +32,7 @@ async function read(root: string, args: ReadArguments): Promise<string> {
 }
 
 async function readError(root: string, args: ReadArguments): Promise<string> {
-  const error = await readTool(root)
-    .run(args, { signal })
-    .then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-  assert.ok(error instanceof ToolUseError, `expected a ToolUseError, got ${String(error)}`);
-  return error.message;
+  return toolUseErrorOf(readTool(root).run(args, { signal }));
 }
 
 /** Lines "line 1" … "line N", each ending in a newline. */
@@ -208,22 +201,6 @@ test('refuses paths outside the roots: .. and symlinks that lead out', async () 
   }
 });
 
-/**
- * Runs `body` unable to read mode-000 files. Tests run as root, whom mode bits do not stop:
- * the effective user and group become "nobody" (65534) for the duration, so the kernel
- * really answers EACCES, also in libuv's threads. Non-root runs are denied as they are.
- */
-async function withoutPrivileges<T>(body: () => Promise<T>): Promise<T> {
-  if (process.geteuid?.() !== 0) return body();
-  process.setegid?.(65534);
-  process.seteuid?.(65534);
-  try {
-    return await body();
-  } finally {
-    process.seteuid?.(0);
-    process.setegid?.(0);
-  }
-}
 
 test('a file this process may not read is a clear permission error', async () => {
   await withTree({ 'locked.txt': 'hidden\n', 'open.txt': 'visible\n', 'closed/inner.txt': 'x\n' }, async (tree) => {

@@ -12,6 +12,7 @@ import { createGrepTool, type GrepArguments } from '../../src/tools/grep.js';
 import { createPathPolicy, type PathPolicy } from '../../src/tools/paths.js';
 import { findRipgrep } from '../../src/tools/search/ripgrep.js';
 import { ToolUseError } from '../../src/tools/types.js';
+import { withoutPrivileges } from '../support/tool-errors.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
 
 const noRipgrep = findRipgrep() === undefined ? 'rg is not on PATH' : false;
@@ -240,18 +241,6 @@ test('the shared results are the expected ones, not merely equal', { skip: noRip
   );
 });
 
-/** Runs `body` as "nobody" when root (whom mode 000 does not stop), so EACCES really happens. */
-async function withoutPrivileges<T>(body: () => Promise<T>): Promise<T> {
-  if (process.geteuid?.() !== 0) return body();
-  process.setegid?.(65534);
-  process.seteuid?.(65534);
-  try {
-    return await body();
-  } finally {
-    process.seteuid?.(0);
-    process.setegid?.(0);
-  }
-}
 
 test('an unreadable file or folder is skipped the same way by both searchers', { skip: noRipgrep }, async () => {
   const locked = await makeTempTree({ 'open.txt': 'hello open\n', 'closed.txt': 'hello closed\n', 'closed-dir/inner.txt': 'hello inner\n' });
