@@ -3,9 +3,12 @@
 //       gets /v1 appended (`http://127.0.0.1:8080` means `http://127.0.0.1:8080/v1`); a
 //       pasted `.../chat/completions` is trimmed back to its base.
 //   fake:<path.jsonl>                      -> scripted fake backend (path relative to cwd).
-// `gguf:<path>` will come with the embedded engine.
+//   gguf:<path.gguf>                       -> embedded llama.cpp engine (path relative to cwd);
+//       the file is checked here, so a missing or foreign file fails before any work starts.
 import path from 'node:path';
 import { LocoError } from '../errors.js';
+import { checkModelFile } from './embedded/model-file.js';
+import { createEmbeddedBackend } from './embedded/backend.js';
 import { createFakeBackend, loadFakeScript } from './fake.js';
 import { createOpenAICompatibleBackend, serverPresets, type BackendTimeouts, type RetryPolicy, type ServerKind } from './openai-compatible.js';
 import type { Backend } from './types.js';
@@ -21,9 +24,18 @@ export interface BackendSpecOptions {
   retries?: Partial<RetryPolicy>;
   /** Delay per chunk for fake backends. */
   fakeDelayMs?: number;
+  /** Embedded (gguf:) backends: CPU threads (default by model size and cores). */
+  threads?: number;
+  /** Embedded backends: tokens per conversation (default by memory, up to 16384). */
+  contextSize?: number;
+  /** Embedded backends: layers on the GPU, 'auto' (default) or a count; 0 forces the CPU. */
+  gpuLayers?: 'auto' | number;
+  /** Embedded backends: parallel conversations (default 4). */
+  sequences?: number;
 }
 
-const ACCEPTED_FORMS = 'accepted forms: http://127.0.0.1:8080/v1 (an OpenAI-compatible server such as llama.cpp, vLLM, Ollama, OpenRouter) or fake:script.jsonl (a scripted backend); gguf:<path> will come with the embedded engine';
+const ACCEPTED_FORMS =
+  'accepted forms: http://127.0.0.1:8080/v1 (an OpenAI-compatible server such as llama.cpp, vLLM, Ollama, OpenRouter), fake:script.jsonl (a scripted backend) or gguf:model.gguf (a local model run in-process)';
 
 export async function createBackendFromSpec(spec: string, options: BackendSpecOptions = {}): Promise<Backend> {
   const trimmed = spec.trim();
@@ -43,6 +55,13 @@ export async function createBackendFromSpec(spec: string, options: BackendSpecOp
     const resolved = path.resolve(options.cwd ?? process.cwd(), file);
     const entries = await loadFakeScript(resolved);
     return createFakeBackend(entries, { sourceName: file, delayMs: options.fakeDelayMs });
+  }
+  if (trimmed.startsWith('gguf:')) {
+    const file = trimmed.slice('gguf:'.length);
+    if (file === '') throw new LocoError('usage', `--backend gguf: needs a model path, e.g. gguf:LocoOperator-4B.Q4_K_M.gguf`);
+    const modelPath = path.resolve(options.cwd ?? process.cwd(), file);
+    await checkModelFile(modelPath);
+    return createEmbeddedBackend({ modelPath, threads: options.threads, contextSize: options.contextSize, gpuLayers: options.gpuLayers, sequences: options.sequences });
   }
   throw new LocoError('usage', `unknown backend "${spec}": ${ACCEPTED_FORMS}`);
 }

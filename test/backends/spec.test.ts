@@ -82,8 +82,8 @@ describe('createBackendFromSpec', () => {
   });
 
   it('rejects other forms, listing the accepted ones', async () => {
-    await assert.rejects(createBackendFromSpec('llama'), isUsage(/^unknown backend "llama": accepted forms: http:\/\/127\.0\.0\.1:8080\/v1 .* fake:script\.jsonl .* gguf:<path> will come/));
-    await assert.rejects(createBackendFromSpec('gguf:model.gguf'), isUsage(/unknown backend "gguf:model\.gguf"/));
+    await assert.rejects(createBackendFromSpec('llama'), isUsage(/^unknown backend "llama": accepted forms: http:\/\/127\.0\.0\.1:8080\/v1 .* fake:script\.jsonl .* gguf:model\.gguf/));
+    await assert.rejects(createBackendFromSpec('gguf:missing-model.gguf'), (error: unknown) => error instanceof LocoError && /no model at .*missing-model\.gguf: run `loco model pull` or pass --backend URL/.test(error.message));
     await assert.rejects(createBackendFromSpec('http://'), isUsage(/invalid backend URL "http:\/\/"/));
   });
 });

@@ -1,0 +1,224 @@
+// The embedded backend: LocoOperator (or any ChatML GGUF) inside the process through
+// node-llama-cpp. One model is loaded once, lazily; conversations run in parallel on the
+// sequences of one context, each keeping its KV cache between turns. Like every backend it
+// never throws once called: load failures, overflow and engine errors arrive as `error` events.
+import path from 'node:path';
+import type { LlamaGrammar, Token } from 'node-llama-cpp';
+import { LocoError, toLocoError } from '../../errors.js';
+import type { BackendEvent, BackendInfo } from '../types.js';
+import { Engine } from './engine.js';
+import { runTurn } from './generate.js';
+import { DEFAULT_GRAMMAR_LIMITS, jsonSchemaGrammar, toolCallGrammar } from './json-grammar.js';
+import { DEFAULT_SEQUENCES, type EmbeddedBackend, type EmbeddedBackendOptions, type EmbeddedRequest, type EmbeddedTurnTimings, type ToolCallConstraint } from './options.js';
+import { renderChatPrompt } from './prompt.js';
+import { SlotPool } from './slots.js';
+
+/** Timings kept per conversation, for lastTurnTimings(id). */
+const KEPT_TIMINGS = 64;
+/** Assistant texts whose generated tokens are remembered (see renderChatPrompt). */
+const KEPT_GENERATIONS = 256;
+
+export function createEmbeddedBackend(options: EmbeddedBackendOptions): EmbeddedBackend {
+  const modelPath = options.modelPath;
+  const fileName = path.basename(modelPath);
+  const sequences = Math.max(1, Math.floor(options.sequences ?? DEFAULT_SEQUENCES));
+  const info: BackendInfo = { description: describe(options.threads ?? 'auto', options.contextSize ?? 'auto') };
+  const timingsByConversation = new Map<string, EmbeddedTurnTimings>();
+  // Grammar text per constraint object, so a request reusing the same object builds it once.
+  const grammarTexts = new WeakMap<object, string>();
+  const generations = new Map<string, Token[]>();
+  let lastTimings: EmbeddedTurnTimings | undefined;
+  let loading: Promise<{ engine: Engine; pool: SlotPool }> | undefined;
+  /** Set once loading finished, for the synchronous stats(). */
+  let ready: { engine: Engine; pool: SlotPool } | undefined;
+  let closing: Promise<void> | undefined;
+
+  function describe(threads: number | string, contextSize: number | string): string {
+    return `embedded ${fileName} (threads ${threads}, ctx ${contextSize})`;
+  }
+
+  function ensureLoaded(): Promise<{ engine: Engine; pool: SlotPool }> {
+    if (closing) return Promise.reject(new LocoError('internal', `the embedded backend for ${fileName} is closed`));
+    loading ??= (async () => {
+      const engine = await Engine.load({
+        modelPath,
+        threads: options.threads,
+        contextSize: options.contextSize,
+        gpuLayers: options.gpuLayers ?? 'auto',
+        batchSize: options.batchSize,
+        sequences,
+        logLevel: options.logLevel ?? 'quiet',
+      });
+      if (closing) {
+        await engine.dispose();
+        throw new LocoError('internal', `the embedded backend for ${fileName} is closed`);
+      }
+      // Generation stops before the context is full; should anything still overflow, fail
+      // loudly instead of letting node-llama-cpp silently drop the conversation's start.
+      const contextShift = {
+        strategy: (): never => {
+          throw new LocoError('context-overflow', `the conversation outgrew the context of ${engine.contextSize} tokens (n_ctx ${engine.contextSize})`);
+        },
+      };
+      const pool = new SlotPool(Array.from({ length: sequences }, () => engine.context.getSequence({ contextShift })));
+      info.contextSize = engine.contextSize;
+      info.description = describe(engine.threads, engine.contextSize);
+      ready = { engine, pool };
+      return ready;
+    })();
+    // A failed load is not cached: the user may fix the file (e.g. `loco model pull`) and retry.
+    loading.catch(() => {
+      loading = undefined;
+    });
+    return loading;
+  }
+
+  function toolGrammarText(constraint: ToolCallConstraint): string {
+    let text = grammarTexts.get(constraint);
+    if (text === undefined) {
+      text = toolCallGrammar(constraint.tools, { ...DEFAULT_GRAMMAR_LIMITS, ...constraint.limits });
+      grammarTexts.set(constraint, text);
+    }
+    return text;
+  }
+
+  function rememberGeneration(text: string, tokens: Token[]): void {
+    if (text === '' || tokens.length === 0) return;
+    generations.delete(text);
+    generations.set(text, tokens);
+    if (generations.size > KEPT_GENERATIONS) generations.delete(generations.keys().next().value as string);
+  }
+
+  function remember(timings: EmbeddedTurnTimings): void {
+    lastTimings = timings;
+    if (timings.conversationId === undefined) return;
+    timingsByConversation.delete(timings.conversationId);
+    timingsByConversation.set(timings.conversationId, timings);
+    if (timingsByConversation.size > KEPT_TIMINGS) timingsByConversation.delete(timingsByConversation.keys().next().value as string);
+  }
+
+  async function* run(request: EmbeddedRequest, signal: AbortSignal | undefined): AsyncGenerator<BackendEvent> {
+    const started = performance.now();
+    const abortedEarly = (promptTokens: number): BackendEvent => ({ type: 'finish', reason: 'aborted', usage: { promptTokens, cachedTokens: 0, completionTokens: 0 }, text: '' });
+    if (signal?.aborted) return yield abortedEarly(0);
+    let loaded: { engine: Engine; pool: SlotPool };
+    try {
+      loaded = await ensureLoaded();
+    } catch (error) {
+      return yield { type: 'error', error: toLocoError(error, 'config') };
+    }
+    const { engine, pool } = loaded;
+    const prompt = renderChatPrompt(engine, request.messages, (text) => generations.get(text));
+    if (prompt.length >= engine.contextSize) {
+      const message = `the prompt is ${prompt.length} tokens but the context holds ${engine.contextSize} (n_ctx ${engine.contextSize}): shorten the conversation or raise the context size`;
+      return yield { type: 'error', error: new LocoError('context-overflow', message) };
+    }
+
+    let toolGrammar: LlamaGrammar | undefined;
+    let responseGrammar: LlamaGrammar | undefined;
+    const constraint = request.constrainToolCalls === false ? undefined : (request.constrainToolCalls ?? options.constrainToolCalls);
+    try {
+      if (request.responseFormat) {
+        responseGrammar = await engine.grammar(jsonSchemaGrammar(request.responseFormat.jsonSchema, { ...DEFAULT_GRAMMAR_LIMITS, ...request.responseFormat.limits }));
+      } else if (constraint && constraint.tools.length > 0 && engine.tokens.toolCallOpen !== undefined && engine.tokens.toolCallClose !== undefined) {
+        toolGrammar = await engine.grammar(toolGrammarText(constraint));
+      }
+    } catch (error) {
+      return yield { type: 'error', error: new LocoError('usage', `cannot build a grammar for the request: ${error instanceof Error ? error.message : String(error)}`, { cause: error }) };
+    }
+
+    const waitStarted = performance.now();
+    const slot = await pool.acquire(request.conversationId, prompt, signal);
+    if (!slot) {
+      if (signal?.aborted) return yield abortedEarly(prompt.length);
+      return yield { type: 'error', error: new LocoError('internal', `the embedded backend for ${fileName} is closed`) };
+    }
+    const timings: EmbeddedTurnTimings = {
+      conversationId: request.conversationId,
+      sequence: slot.index,
+      promptTokens: prompt.length,
+      cachedTokens: 0,
+      evaluatedPromptTokens: prompt.length,
+      promptMs: 0,
+      freeTokens: 0,
+      freeMs: 0,
+      constrainedTokens: 0,
+      constrainedMs: 0,
+      llamaMs: 0,
+      waitMs: performance.now() - waitStarted,
+      turnMs: 0,
+      constrainedCalls: 0,
+    };
+    const generated: Token[] = [];
+    let text = '';
+    try {
+      for await (const event of runTurn({
+        engine,
+        slot,
+        prompt,
+        sampling: request.sampling,
+        seed: request.seed,
+        tokenBias: request.tokenBias ?? options.tokenBias,
+        toolCallGrammar: toolGrammar,
+        stopAfterCalls: constraint?.stopAfterCalls,
+        responseGrammar,
+        signal,
+        timings,
+        generated,
+      })) {
+        if (event.type === 'finish') text = event.text;
+        yield event;
+      }
+    } finally {
+      rememberGeneration(text, generated);
+      pool.release(slot);
+      timings.llamaMs = timings.promptMs + timings.freeMs + timings.constrainedMs;
+      timings.turnMs = performance.now() - started;
+      remember(timings);
+    }
+  }
+
+  return {
+    info,
+    async *stream(request, signal) {
+      try {
+        yield* run(request, signal);
+      } catch (error) {
+        // The contract: never throw. An engine failure (or a close mid-turn) ends the stream.
+        const wrapped = closing ? new LocoError('aborted', `the embedded backend for ${fileName} was closed during the request`, { cause: error }) : toLocoError(error);
+        yield { type: 'error', error: wrapped };
+      }
+    },
+    async load() {
+      await ensureLoaded();
+    },
+    stats() {
+      return {
+        loaded: ready !== undefined && !closing,
+        sequences,
+        busy: ready?.pool.busy ?? 0,
+        waiting: ready?.pool.waiting ?? 0,
+        conversations: ready?.pool.conversations() ?? [],
+        threads: ready?.engine.threads,
+        contextSize: ready?.engine.contextSize,
+      };
+    },
+    lastTurnTimings(conversationId) {
+      return conversationId === undefined ? lastTimings : timingsByConversation.get(conversationId);
+    },
+    close() {
+      closing ??= (async () => {
+        const current = loading;
+        if (!current) return;
+        try {
+          const { engine, pool } = await current;
+          pool.close();
+          await engine.dispose();
+        } catch {
+          // A load that failed left nothing to release.
+        }
+      })();
+      return closing;
+    },
+  };
+}
