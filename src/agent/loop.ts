@@ -52,6 +52,7 @@ export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<A
   let usage: Usage = emptyUsage();
   let lastPromptTokens: number | undefined;
   let forceFinal: StopReason | undefined;
+  const tools = options.toolbox.signatures();
   const reply = Math.min(options.sampling.maxTokens, Math.floor(options.contextBudget / 4));
 
   const finish = (answer: string, turns: number, stopReason: StopReason, error?: LocoError): AgentResult => ({
@@ -109,7 +110,7 @@ export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<A
 
     try {
       for await (const event of options.backend.stream(
-        { messages, sampling: options.sampling, conversationId: options.conversationId, model: options.model },
+        { messages, sampling: options.sampling, conversationId: options.conversationId, model: options.model, tools },
         generation.signal,
       )) {
         if (event.type === 'text-delta') {

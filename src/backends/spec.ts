@@ -9,6 +9,7 @@ import path from 'node:path';
 import { LocoError } from '../errors.js';
 import { checkModelFile } from './embedded/model-file.js';
 import { createEmbeddedBackend } from './embedded/backend.js';
+import type { ToolCallConstraint } from './embedded/options.js';
 import { createFakeBackend, loadFakeScript } from './fake.js';
 import { createOpenAICompatibleBackend, serverPresets, type BackendTimeouts, type RetryPolicy, type ServerKind } from './openai-compatible.js';
 import type { Backend } from './types.js';
@@ -32,6 +33,8 @@ export interface BackendSpecOptions {
   gpuLayers?: 'auto' | number;
   /** Embedded backends: parallel conversations (default 4). */
   sequences?: number;
+  /** Embedded backends: constrain the JSON of every tool call (true: to each request's tools). */
+  constrainToolCalls?: ToolCallConstraint | true;
 }
 
 const ACCEPTED_FORMS =
@@ -61,7 +64,7 @@ export async function createBackendFromSpec(spec: string, options: BackendSpecOp
     if (file === '') throw new LocoError('usage', `--backend gguf: needs a model path, e.g. gguf:LocoOperator-4B.Q4_K_M.gguf`);
     const modelPath = path.resolve(options.cwd ?? process.cwd(), file);
     await checkModelFile(modelPath);
-    return createEmbeddedBackend({ modelPath, threads: options.threads, contextSize: options.contextSize, gpuLayers: options.gpuLayers, sequences: options.sequences });
+    return createEmbeddedBackend({ modelPath, threads: options.threads, contextSize: options.contextSize, gpuLayers: options.gpuLayers, sequences: options.sequences, constrainToolCalls: options.constrainToolCalls });
   }
   throw new LocoError('usage', `unknown backend "${spec}": ${ACCEPTED_FORMS}`);
 }

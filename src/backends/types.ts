@@ -2,6 +2,7 @@
 // Once called, a backend never throws: every failure arrives as a final `error` event.
 import type { LocoError } from '../errors.js';
 import type { ChatMessage, Sampling, Usage } from '../protocol/messages.js';
+import type { ToolSignature } from '../protocol/system-prompt.js';
 
 export interface BackendRequest {
   messages: ChatMessage[];
@@ -10,6 +11,11 @@ export interface BackendRequest {
   conversationId?: string;
   /** Model name to ask for, where the backend serves several. */
   model?: string;
+  /**
+   * The tools this conversation may call. The dialect names them in the system prompt, so
+   * backends need not send them; a backend that can constrain tool calls uses them.
+   */
+  tools?: readonly ToolSignature[];
 }
 
 export type FinishReason = 'stop' | 'length' | 'aborted';

@@ -11,6 +11,7 @@ import type { Backend } from '../backends/types.js';
 import { resolveAskConfig, type AskFlags } from '../config/ask-config.js';
 import { LocoError } from '../errors.js';
 import { detectSandbox } from '../tools/sandbox.js';
+import { defaultBackendSpec } from './default-model.js';
 import { createProgressPrinter, formatSummary } from './progress.js';
 import { createTraceWriter, type TraceWriter } from './trace.js';
 
@@ -58,7 +59,16 @@ export async function runAsk(dir: string, questionWords: string[], flags: AskFla
   const config = resolveAskConfig(flags, io.env);
   const root = await checkDirectory(dir);
   const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
-  let backend: Backend = await createBackendFromSpec(config.backend, { apiKey: config.apiKey, model: config.model, serverKind: config.serverKind as ServerKind | undefined });
+  const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
+  let backend: Backend = await createBackendFromSpec(spec, {
+    apiKey: config.apiKey,
+    model: config.model,
+    serverKind: config.serverKind as ServerKind | undefined,
+    threads: config.threads,
+    contextSize: config.contextSize,
+    gpuLayers: config.gpuLayers,
+    constrainToolCalls: config.constrain ? true : undefined,
+  });
 
   let trace: TraceWriter | undefined;
   if (config.trace) {

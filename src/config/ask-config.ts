@@ -18,10 +18,17 @@ export interface AskFlags {
   promptStyle?: string;
   serverKind?: string;
   subagents?: boolean;
+  threads?: string;
+  ctxSize?: string;
+  gpuLayers?: string;
+  constrain?: boolean;
+  modelsDir?: string;
+  pull?: boolean;
 }
 
 export interface AskConfig {
-  backend: string;
+  /** Undefined: the embedded engine on the default model. */
+  backend?: string;
   model?: string;
   apiKey?: string;
   serverKind?: string;
@@ -35,10 +42,13 @@ export interface AskConfig {
   sandbox: 'auto' | 'bwrap' | 'allow-list';
   promptStyle: SystemPromptStyle;
   subagents: boolean;
+  threads?: number;
+  contextSize?: number;
+  gpuLayers?: 'auto' | number;
+  constrain: boolean;
+  modelsDir?: string;
+  pull: boolean;
 }
-
-const NO_BACKEND =
-  'no backend given: pass --backend http://127.0.0.1:8080/v1 (an OpenAI-compatible server such as llama.cpp running LocoOperator-4B) or set LOCO_BACKEND';
 
 function integer(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
@@ -56,8 +66,9 @@ function oneOf<T extends string>(flag: string, text: string | undefined, allowed
 }
 
 export function resolveAskConfig(flags: AskFlags, env: NodeJS.ProcessEnv): Readonly<AskConfig> {
-  const backend = flags.backend ?? env.LOCO_BACKEND;
-  if (backend === undefined || backend.trim() === '') throw new LocoError('usage', NO_BACKEND);
+  const backend = (flags.backend ?? env.LOCO_BACKEND)?.trim() || undefined;
+  const optional = (flag: string, text: string | undefined, min: number, max: number) =>
+    text === undefined ? undefined : integer(flag, text, 0, min, max);
   let temperature: number | undefined;
   if (flags.temperature !== undefined) {
     temperature = Number(flags.temperature);
@@ -66,7 +77,7 @@ export function resolveAskConfig(flags: AskFlags, env: NodeJS.ProcessEnv): Reado
     }
   }
   return Object.freeze({
-    backend: backend.trim(),
+    backend,
     model: flags.model ?? env.LOCO_MODEL,
     apiKey: env.LOCO_API_KEY ?? env.OPENAI_API_KEY,
     serverKind: flags.serverKind ?? env.LOCO_SERVER_KIND,
@@ -80,5 +91,11 @@ export function resolveAskConfig(flags: AskFlags, env: NodeJS.ProcessEnv): Reado
     sandbox: oneOf('--sandbox', flags.sandbox, ['auto', 'bwrap', 'allow-list'] as const, 'auto'),
     promptStyle: oneOf('--prompt-style', flags.promptStyle, ['training', 'qwen-tools'] as const, 'training'),
     subagents: flags.subagents ?? true,
+    threads: optional('--threads', flags.threads, 1, 512),
+    contextSize: optional('--ctx-size', flags.ctxSize, 256, 1_048_576),
+    gpuLayers: flags.gpuLayers === undefined || flags.gpuLayers === 'auto' ? 'auto' : integer('--gpu-layers', flags.gpuLayers, 0, 0, 10_000),
+    constrain: flags.constrain ?? false,
+    modelsDir: flags.modelsDir,
+    pull: flags.pull ?? true,
   });
 }

@@ -1,7 +1,7 @@
 // Bad input to `loco ask`: each gets a one-line message naming the fix, the right exit
 // code, and no stack trace.
 import assert from 'node:assert/strict';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -27,11 +27,34 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-test('no backend: exit 2 and how to give one', async () => {
-  const run = await runCli(['ask', tree.root, 'question']);
-  assert.equal(run.code, 2);
-  assert.match(run.stderr, /no backend given: pass --backend http:\/\/127\.0\.0\.1:8080\/v1 .* or set LOCO_BACKEND/);
-  assertClean(run.stderr);
+test('no backend and no default model: exit 1 saying how to get it (no download with --no-pull)', async () => {
+  const models = await makeTempTree();
+  try {
+    const run = await runCli(['ask', tree.root, 'question', '--no-pull'], { env: { LOCO_MODELS_DIR: models.root } });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /no local model yet: run `loco model pull` to download hf:LocoreMind\/LocoOperator-4B-GGUF:Q4_K_M into /);
+    assert.match(run.stderr, /--backend gguf:<file\.gguf>.*--backend http:\/\/127\.0\.0\.1:8080\/v1/);
+    assertClean(run.stderr);
+  } finally {
+    await models.cleanup();
+  }
+});
+
+test('no backend: the default model download is tried and its failure explained, fast', async () => {
+  const models = await makeTempTree();
+  const port = await freePort();
+  try {
+    const started = Date.now();
+    const run = await runCli(['ask', tree.root, 'question'], { env: { LOCO_MODELS_DIR: models.root, LOCO_HF_ENDPOINT: `http://127.0.0.1:${port}` } });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /downloading hf:LocoreMind\/LocoOperator-4B-GGUF:Q4_K_M \(skip with --no-pull\)/);
+    assert.match(run.stderr, /no local model yet: run `loco model pull`.*\(the download failed: .*127\.0\.0\.1/);
+    assert.ok(Date.now() - started < 15_000);
+    assert.deepEqual((await readdir(models.root)).filter((name) => name.endsWith('.gguf')), []);
+    assertClean(run.stderr);
+  } finally {
+    await models.cleanup();
+  }
 });
 
 test('missing directory, a file, and an empty question are usage errors', async () => {

@@ -26,6 +26,20 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions): Embedded
   const timingsByConversation = new Map<string, EmbeddedTurnTimings>();
   // Grammar text per constraint object, so a request reusing the same object builds it once.
   const grammarTexts = new WeakMap<object, string>();
+  // One constraint object per tool set named by requests, so its grammar is built once.
+  const requestConstraints = new Map<string, ToolCallConstraint>();
+  function constraintForRequest(request: EmbeddedRequest): ToolCallConstraint | undefined {
+    const configured = request.constrainToolCalls === false ? undefined : (request.constrainToolCalls ?? options.constrainToolCalls);
+    if (configured !== true) return configured;
+    if (!request.tools || request.tools.length === 0) return undefined;
+    const key = JSON.stringify(request.tools);
+    let constraint = requestConstraints.get(key);
+    if (!constraint) {
+      constraint = { tools: request.tools };
+      requestConstraints.set(key, constraint);
+    }
+    return constraint;
+  }
   const generations = new Map<string, Token[]>();
   let lastTimings: EmbeddedTurnTimings | undefined;
   let loading: Promise<{ engine: Engine; pool: SlotPool }> | undefined;
@@ -116,7 +130,7 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions): Embedded
 
     let toolGrammar: LlamaGrammar | undefined;
     let responseGrammar: LlamaGrammar | undefined;
-    const constraint = request.constrainToolCalls === false ? undefined : (request.constrainToolCalls ?? options.constrainToolCalls);
+    const constraint = constraintForRequest(request);
     try {
       if (request.responseFormat) {
         responseGrammar = await engine.grammar(jsonSchemaGrammar(request.responseFormat.jsonSchema, { ...DEFAULT_GRAMMAR_LIMITS, ...request.responseFormat.limits }));

@@ -38,8 +38,11 @@ export interface EmbeddedBackendOptions {
   sequences?: number;
   /** Applied to free (unconstrained) generation of every request. */
   tokenBias?: TokenBiasSpec;
-  /** Constrain the JSON of every tool call to the tools' schemas. */
-  constrainToolCalls?: ToolCallConstraint;
+  /**
+   * Constrain the JSON of every tool call to the tools' schemas: to these tools, or with
+   * `true` to the tools each request names (`BackendRequest.tools`).
+   */
+  constrainToolCalls?: ToolCallConstraint | true;
   /** llama.cpp log output on stderr; 'quiet' (default) keeps warnings for error messages only. */
   logLevel?: EmbeddedLogLevel;
 }
