@@ -62,6 +62,7 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions): Embedded
         batchSize: options.batchSize,
         sequences,
         logLevel: options.logLevel ?? 'quiet',
+        flashAttention: options.flashAttention,
       });
       if (closing) {
         await engine.dispose();
@@ -175,6 +176,7 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions): Embedded
         tokenBias: request.tokenBias ?? options.tokenBias,
         toolCallGrammar: toolGrammar,
         stopAfterCalls: constraint?.stopAfterCalls,
+        prefixReuse: options.prefixReuse,
         responseGrammar,
         signal,
         timings,

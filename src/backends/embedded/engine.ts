@@ -20,6 +20,8 @@ export interface EngineSettings {
   batchSize?: number;
   sequences: number;
   logLevel: EmbeddedLogLevel;
+  /** Undefined: node-llama-cpp decides (on for most CPUs and GPUs). */
+  flashAttention?: boolean;
 }
 
 /** Models smaller than this are faster on one thread: thread hand-offs outweigh the math. */
@@ -181,6 +183,7 @@ export class Engine {
         contextSize: settings.contextSize ?? { min: Math.min(trained, MIN_AUTO_CONTEXT), max: Math.min(trained, DEFAULT_MAX_CONTEXT) },
         batchSize: settings.batchSize,
         threads,
+        flashAttention: settings.flashAttention,
       });
       return new Engine(module, shared.llama, model, context, tokens, threads, shared.release);
     } catch (error) {

@@ -21,6 +21,8 @@ export interface TurnInput {
   /** Grammar for the JSON after `<tool_call>`, when calls are constrained. */
   toolCallGrammar?: LlamaGrammar;
   stopAfterCalls?: number;
+  /** Keep the cached prefix of the sequence (default true); false evaluates the whole prompt. */
+  prefixReuse?: boolean;
   /** Grammar for the whole answer (responseFormat). */
   responseGrammar?: LlamaGrammar;
   signal?: AbortSignal;
@@ -58,7 +60,8 @@ export async function* runTurn(input: TurnInput): AsyncGenerator<BackendEvent> {
 
   // Keep the longest shared prefix; at least one prompt token must be evaluated to get logits.
   const promptStarted = performance.now();
-  const keep = Math.min(commonPrefixLength(sequence.contextTokens, prompt), prompt.length - 1);
+  const reusable = input.prefixReuse === false ? 0 : commonPrefixLength(sequence.contextTokens, prompt);
+  const keep = Math.min(reusable, prompt.length - 1);
   if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
   timings.cachedTokens = Math.min(keep, sequence.nextTokenIndex);
   timings.evaluatedPromptTokens = prompt.length - timings.cachedTokens;
@@ -66,7 +69,9 @@ export async function* runTurn(input: TurnInput): AsyncGenerator<BackendEvent> {
   const pending = prompt.slice(sequence.nextTokenIndex, prompt.length - 1);
   // In pieces, so an abort is noticed between them: a native decode cannot be interrupted,
   // and 512 prompt tokens of a 4B model take seconds on a small CPU.
-  const chunk = Math.min(engine.batchSize, PROMPT_CHUNK);
+  // Equal pieces: a short last piece (under 64 tokens) takes llama.cpp's slow small-batch path.
+  const pieces = Math.max(1, Math.ceil(pending.length / Math.min(engine.batchSize, PROMPT_CHUNK)));
+  const chunk = Math.max(1, Math.ceil(pending.length / pieces));
   for (let start = 0; start < pending.length; start += chunk) {
     if (signal?.aborted) {
       timings.promptMs += performance.now() - promptStarted;

@@ -36,6 +36,16 @@ export interface EmbeddedBackendOptions {
   batchSize?: number;
   /** Parallel conversations, one KV sequence each (default 4). Each costs `contextSize` tokens of KV memory. */
   sequences?: number;
+  /**
+   * Reuse the evaluated prefix of a conversation's sequence across turns (default true).
+   * False re-evaluates every prompt whole: the baseline the engine benchmark compares with.
+   */
+  prefixReuse?: boolean;
+  /**
+   * llama.cpp flash attention; default: node-llama-cpp's choice. On CPUs it makes batches under
+   * 64 tokens (single-token generation included) slower on small models: measure before choosing.
+   */
+  flashAttention?: boolean;
   /** Applied to free (unconstrained) generation of every request. */
   tokenBias?: TokenBiasSpec;
   /**
