@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { LocoError } from '../errors.js';
 import { runAsk } from './ask.js';
+import { registerBatchCommand } from './batch.js';
 import { registerModelCommand } from './model.js';
 
 function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => void }): Command {
@@ -44,6 +45,7 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
       io.setExitCode(code);
     });
   registerModelCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
+  registerBatchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   return program;
 }
 

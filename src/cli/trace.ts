@@ -1,8 +1,8 @@
 // The trace file (--trace): one JSON object per line, appended as things happen so a crash
-// keeps everything up to it. Assistant lines use the recording backend's format, so a trace
-// replays through `--backend fake:<trace>`.
+// keeps everything up to it. See agent/trace-records.ts for the line vocabulary.
 import { appendFileSync, writeFileSync } from 'node:fs';
 import type { AgentEvent } from '../agent/events.js';
+import { traceMetaRecord, traceRecordOf } from '../agent/trace-records.js';
 
 export interface TraceWriter {
   write(line: string): void;
@@ -10,19 +10,13 @@ export interface TraceWriter {
 }
 
 export function createTraceWriter(file: string, meta: Record<string, unknown>): TraceWriter {
-  writeFileSync(file, `${JSON.stringify({ type: 'meta', ...meta, startedAt: new Date().toISOString() })}\n`);
+  writeFileSync(file, `${JSON.stringify(traceMetaRecord(meta))}\n`);
   const write = (line: string) => appendFileSync(file, line.endsWith('\n') ? line : `${line}\n`);
   return {
     write,
     onEvent(event) {
-      if (event.type === 'tool-call') {
-        write(JSON.stringify({ type: 'tool-call', agentId: event.agentId, turn: event.turn, index: event.index, name: event.name, arguments: event.arguments, repaired: event.repaired }));
-      } else if (event.type === 'tool-result') {
-        write(JSON.stringify({ type: 'tool-result', agentId: event.agentId, turn: event.turn, index: event.index, name: event.name, isError: event.isError, durationMs: event.durationMs, output: event.output }));
-      } else if (event.type === 'finish' && event.agentId === 'main') {
-        const { messages: _messages, ...rest } = event.result;
-        write(JSON.stringify({ type: 'finish', ...rest, error: rest.error?.message }));
-      }
+      const record = traceRecordOf(event);
+      if (record) write(JSON.stringify(record));
     },
   };
 }
