@@ -4,7 +4,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { LocoError } from '../errors.js';
 import { runAsk } from './ask.js';
 import { registerBatchCommand } from './batch.js';
+import { registerEvalCommand } from './eval.js';
 import { registerModelCommand } from './model.js';
+import { registerServeCommand } from './serve.js';
 
 function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => void }): Command {
   const program = new Command();
@@ -12,6 +14,7 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
     .name('loco')
     .description('A small local model as a code explorer: ask questions about a codebase at zero API cost.')
     .version('0.1.0')
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) })
     .showHelpAfterError('(run with --help for usage)');
@@ -45,6 +48,8 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
       io.setExitCode(code);
     });
   registerModelCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
+  registerServeCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
+  registerEvalCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerBatchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   return program;
 }

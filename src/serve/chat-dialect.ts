@@ -1,0 +1,104 @@
+// OpenAI chat messages -> the model's dialect (model-dialect.md sections 2-4), the way Qwen's
+// chat template renders them: the client's system text first, then the `# Tools` section
+// when the request has tools; assistant tool_calls as `<tool_call>` blocks after the text;
+// consecutive `tool` messages as ONE user turn of `<tool_response>` blocks, in order. Pure,
+// so the proxy can reuse it.
+import type { ChatMessage, ToolCall } from '../protocol/messages.js';
+import { qwenToolsSection, type ToolSignature } from '../protocol/system-prompt.js';
+import { renderAssistantTurn, renderToolResults } from '../protocol/tool-call-codec.js';
+import type { AssistantRequestMessage, MessageContent, RequestMessage, RequestTool } from './chat-request.js';
+import { invalidRequest } from './errors.js';
+
+/** The model's raw text for an assistant message the server itself produced, when remembered. */
+export type RawAssistantLookup = (message: AssistantRequestMessage) => string | undefined;
+
+/** Text of a string or of text parts (joined by newlines, as vLLM does). */
+export function contentText(content: MessageContent | null | undefined): string {
+  if (content === null || content === undefined) return '';
+  if (typeof content === 'string') return content;
+  return content.map((part) => (typeof part.text === 'string' ? part.text : '')).join('\n');
+}
+
+/** OpenAI function tools as the signatures the Qwen `# Tools` section lists. */
+export function toolSignatures(tools: readonly RequestTool[]): ToolSignature[] {
+  return tools.map((tool) => ({
+    name: tool.function.name,
+    description: tool.function.description ?? '',
+    // A tool without parameters takes an empty object (OpenAI's reading too).
+    parameters: tool.function.parameters ?? { type: 'object', properties: {} },
+  }));
+}
+
+/** An assistant message's tool calls with their arguments as objects; throws a 400 naming the bad one. */
+export function assistantToolCalls(message: AssistantRequestMessage, messageIndex: number): ToolCall[] {
+  return (message.tool_calls ?? []).map((call, callIndex) => {
+    const param = `messages[${messageIndex}].tool_calls[${callIndex}].function.arguments`;
+    let args: unknown = call.function.arguments;
+    if (typeof args === 'string') {
+      try {
+        args = args.trim() === '' ? {} : JSON.parse(args);
+      } catch {
+        throw invalidRequest(`${param} is not valid JSON`, param);
+      }
+    }
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) throw invalidRequest(`${param} must be a JSON object`, param);
+    return { name: call.function.name, arguments: args as Record<string, unknown> };
+  });
+}
+
+export interface DialectOptions {
+  /** Tools of the request; when non-empty their `# Tools` section joins the system prompt. */
+  tools?: readonly ToolSignature[];
+  rawAssistantText?: RawAssistantLookup;
+}
+
+/**
+ * The conversation as ChatML turns. Throws HttpError(400) for an assistant tool call whose
+ * arguments are not a JSON object.
+ */
+export function toDialectMessages(messages: readonly RequestMessage[], options: DialectOptions = {}): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  const tools = options.tools ?? [];
+  let start = 0;
+  if (tools.length > 0) {
+    // Qwen's template: the first system message's text, a blank line, then the tools section.
+    const first = messages[0];
+    const leading = first !== undefined && (first.role === 'system' || first.role === 'developer') ? contentText(first.content) : undefined;
+    if (leading !== undefined) start = 1;
+    const section = qwenToolsSection(tools);
+    out.push({ role: 'system', content: leading === undefined ? section : `${leading}\n\n${section}` });
+  }
+  let results: string[] = [];
+  const flushResults = (): void => {
+    if (results.length === 0) return;
+    out.push({ role: 'user', content: renderToolResults(results) });
+    results = [];
+  };
+  for (let index = start; index < messages.length; index++) {
+    const message = messages[index];
+    if (message.role === 'tool') {
+      results.push(contentText(message.content));
+      continue;
+    }
+    flushResults();
+    switch (message.role) {
+      case 'system':
+      case 'developer':
+        out.push({ role: 'system', content: contentText(message.content) });
+        break;
+      case 'user':
+        out.push({ role: 'user', content: contentText(message.content) });
+        break;
+      case 'assistant': {
+        const calls = assistantToolCalls(message, index);
+        const raw = options.rawAssistantText?.(message);
+        const text = contentText(message.content);
+        // Verbatim text keeps the KV cache's prefix; calls are re-serialised only when the raw turn is unknown.
+        out.push({ role: 'assistant', content: raw ?? (calls.length === 0 ? text : renderAssistantTurn(text, calls)) });
+        break;
+      }
+    }
+  }
+  flushResults();
+  return out;
+}
