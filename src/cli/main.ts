@@ -6,6 +6,7 @@ import { runAsk } from './ask.js';
 import { registerBatchCommand } from './batch.js';
 import { registerEvalCommand } from './eval.js';
 import { registerModelCommand } from './model.js';
+import { registerProxyCommand } from './proxy.js';
 import { registerServeCommand } from './serve.js';
 
 function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => void }): Command {
@@ -49,6 +50,7 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
     });
   registerModelCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerServeCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
+  registerProxyCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerEvalCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerBatchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   return program;

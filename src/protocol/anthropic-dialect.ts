@@ -1,0 +1,165 @@
+// Anthropic Messages request -> the model's dialect (model-dialect.md): ChatML turns whose
+// assistant text carries `<tool_call>` blocks and whose tool results travel as ONE user turn of
+// `<tool_response>` blocks. Pure.
+//
+// Decisions, each because of what the 4B model was trained on:
+// - System prompt: `training` (the short training-time prompt) whenever the request offers
+//   tools, since that is the only prompt the model learned the calling convention from; the
+//   client's own prompt is kept for tool-less requests (`auto`, the default), where it is the
+//   task itself (titles, summaries). `client` keeps the client's prompt and appends the Qwen
+//   `# Tools` section so the convention is still stated; `qwen-tools` is the template variant.
+// - `role: system` messages inside `messages` become `<system-reminder>` text in a user turn,
+//   the form Claude Code itself uses for mid-conversation instructions (ChatML templates
+//   reject a system turn after the first).
+// - Images and documents are dropped with a note in their place: the model reads text only.
+// - Claude Code >= 2.1 names its sub-agent tool `Agent`; the model's vocabulary says `Task`
+//   (same arguments). History is rendered with the model's name and its calls are mapped back.
+import type { ChatMessage, ToolCall } from './messages.js';
+import type { AnthropicMessage, AnthropicTool, ContentBlock, CountTokensRequest } from './anthropic-messages.js';
+import { buildSystemPrompt, qwenToolsSection, trainingSystemPrompt, type ToolSignature } from './system-prompt.js';
+import { renderAssistantTurn, renderToolResults } from './tool-call-codec.js';
+
+export type LocalSystemPrompt = 'auto' | 'training' | 'qwen-tools' | 'client';
+
+/** Model name -> the client tool it stands for, when the client lacks the model's name. */
+export const TOOL_ALIASES: Readonly<Record<string, string>> = Object.freeze({ Task: 'Agent' });
+
+/** The tools named in the training prompt, in its order (model-dialect.md section 2). */
+const TRAINING_TOOLS = ['Read', 'Glob', 'Grep', 'Bash', 'Write', 'Edit', 'Task'];
+
+const BILLING_LINE = /^x-anthropic-billing-header:/;
+export const IMAGE_NOTE = '[image omitted: the local model reads text only]';
+
+export interface DialectConversion {
+  messages: ChatMessage[];
+  /** The request's client tools, under the model's names. */
+  tools: ToolSignature[];
+  /** Assistant turns in the history (consecutive assistant messages count once). */
+  assistantTurns: number;
+  /** The request ends on an assistant turn to be continued (prefill). */
+  prefill: boolean;
+  /** Images and documents replaced by a note. */
+  droppedAttachments: number;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The name the model knows for a client tool (`Agent` -> `Task` when the client has no `Task`). */
+function modelToolName(name: string, clientNames: ReadonlySet<string>): string {
+  for (const [modelName, clientName] of Object.entries(TOOL_ALIASES)) {
+    if (name === clientName && !clientNames.has(modelName)) return modelName;
+  }
+  return name;
+}
+
+/** The client tool a model call names: itself, or its alias when only the alias exists. */
+export function clientToolName(name: string, clientNames: ReadonlySet<string>): string {
+  if (clientNames.has(name)) return name;
+  const alias = TOOL_ALIASES[name];
+  return alias !== undefined && clientNames.has(alias) ? alias : name;
+}
+
+export function clientToolNames(tools: readonly AnthropicTool[] | undefined): Set<string> {
+  return new Set((tools ?? []).filter((tool) => tool.input_schema !== undefined).map((tool) => tool.name));
+}
+
+export function systemText(system: CountTokensRequest['system']): string {
+  if (system === undefined) return '';
+  if (typeof system === 'string') return system;
+  return system
+    .map((block) => block.text ?? '')
+    .filter((text) => text !== '' && !BILLING_LINE.test(text))
+    .join('\n\n');
+}
+
+function systemPromptFor(strategy: LocalSystemPrompt, clientSystem: string, tools: readonly ToolSignature[]): string {
+  const effective = strategy === 'auto' ? (tools.length > 0 ? 'training' : 'client') : strategy;
+  if (effective === 'client') return tools.length > 0 ? [clientSystem, qwenToolsSection(tools)].filter((part) => part !== '').join('\n\n') : clientSystem;
+  if (effective === 'qwen-tools') return buildSystemPrompt('qwen-tools', tools);
+  const names = tools.map((tool) => tool.name);
+  const known = TRAINING_TOOLS.filter((name) => names.includes(name));
+  return trainingSystemPrompt(known.length > 0 ? known : names);
+}
+
+interface Counters {
+  droppedAttachments: number;
+}
+
+function attachmentNote(block: { type: string }, counters: Counters): string {
+  counters.droppedAttachments += 1;
+  return block.type === 'image' ? IMAGE_NOTE : `[${block.type} omitted: the local model reads text only]`;
+}
+
+function toolResultText(block: Extract<ContentBlock, { type: 'tool_result' }>, counters: Counters): string {
+  const { content } = block;
+  if (content === undefined) return '';
+  if (typeof content === 'string') return content;
+  return content
+    .map((part) => (part.type === 'text' && typeof part.text === 'string' ? part.text : attachmentNote(part, counters)))
+    .join('\n');
+}
+
+function userTurn(content: AnthropicMessage['content'], counters: Counters): string {
+  if (typeof content === 'string') return content;
+  const results: string[] = [];
+  const texts: string[] = [];
+  for (const block of content) {
+    if (block.type === 'tool_result') results.push(toolResultText(block as Extract<ContentBlock, { type: 'tool_result' }>, counters));
+    else if (block.type === 'text' && typeof block.text === 'string') texts.push(block.text);
+    else if (block.type === 'thinking' || block.type === 'redacted_thinking') continue;
+    else texts.push(attachmentNote(block, counters));
+  }
+  // All results of one assistant turn in ONE user turn, in call order; the client's text after.
+  return [results.length > 0 ? renderToolResults(results) : '', texts.join('\n')].filter((part) => part !== '').join('\n');
+}
+
+function assistantTurn(content: AnthropicMessage['content'], clientNames: ReadonlySet<string>, counters: Counters): string {
+  if (typeof content === 'string') return content;
+  let text = '';
+  const calls: ToolCall[] = [];
+  for (const block of content) {
+    if (block.type === 'text' && typeof block.text === 'string') text += block.text;
+    else if (block.type === 'tool_use') {
+      const use = block as Extract<ContentBlock, { type: 'tool_use' }>;
+      calls.push({ name: modelToolName(use.name, clientNames), arguments: isRecord(use.input) ? use.input : {} });
+    } else if (block.type === 'thinking' || block.type === 'redacted_thinking') continue;
+    else text += attachmentNote(block, counters);
+  }
+  return calls.length === 0 ? text : renderAssistantTurn(text, calls);
+}
+
+function systemReminder(content: AnthropicMessage['content']): string {
+  const text = typeof content === 'string' ? content : content.map((block) => (block.type === 'text' && typeof block.text === 'string' ? block.text : '')).join('\n');
+  return `<system-reminder>\n${text}\n</system-reminder>`;
+}
+
+export function anthropicToDialect(request: CountTokensRequest, strategy: LocalSystemPrompt): DialectConversion {
+  const clientNames = clientToolNames(request.tools);
+  const tools: ToolSignature[] = (request.tools ?? [])
+    .filter((tool) => tool.input_schema !== undefined)
+    .map((tool) => ({ name: modelToolName(tool.name, clientNames), description: tool.description ?? '', parameters: tool.input_schema ?? {} }));
+  const counters: Counters = { droppedAttachments: 0 };
+  const turns: ChatMessage[] = [];
+  const push = (role: ChatMessage['role'], content: string): void => {
+    const last = turns.at(-1);
+    // Anthropic merges consecutive same-role messages; ChatML needs alternating turns.
+    if (last && last.role === role && role !== 'system') last.content = [last.content, content].filter((part) => part !== '').join('\n\n');
+    else turns.push({ role, content });
+  };
+  for (const message of request.messages) {
+    if (message.role === 'system') push('user', systemReminder(message.content));
+    else if (message.role === 'user') push('user', userTurn(message.content, counters));
+    else push('assistant', assistantTurn(message.content, clientNames, counters));
+  }
+  const system = systemPromptFor(strategy, systemText(request.system), tools);
+  const messages: ChatMessage[] = system === '' ? turns : [{ role: 'system', content: system }, ...turns];
+  return {
+    messages,
+    tools,
+    assistantTurns: turns.filter((turn) => turn.role === 'assistant').length,
+    prefill: turns.at(-1)?.role === 'assistant',
+    droppedAttachments: counters.droppedAttachments,
+  };
+}

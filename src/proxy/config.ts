@@ -1,0 +1,251 @@
+// Settings for `loco proxy`, layered: defaults < config file (JSON) < flags. Validated with
+// zod (unknown keys in the file are errors, so a typo never silently changes routing) and
+// frozen. The remote API key is read from the environment variable the user names; the key
+// itself never appears in the config file, in messages or in logs.
+//
+// A config file (every key optional):
+//   {
+//     "host": "127.0.0.1", "port": 9091,
+//     "local": { "backend": "http://127.0.0.1:8080/v1", "model": "LocoOperator-4B", "contextSize": 16384,
+//                "maxTokens": 4096, "maxTurns": 10, "systemPrompt": "auto",
+//                "firstTokenTimeoutMs": 60000, "idleTimeoutMs": 60000 },
+//     "remote": { "url": "https://api.anthropic.com", "apiKeyEnv": "ANTHROPIC_API_KEY",
+//                 "fallbackModel": "claude-haiku-4-5", "timeoutMs": 600000 },
+//     "routes": [
+//       { "name": "explore", "match": { "model": "*haiku*" }, "target": "local" },
+//       { "name": "subagents", "match": { "subagent": true }, "target": "local" },
+//       { "name": "forced", "match": { "header": { "x-loco-route": "local" } }, "target": "local" },
+//       { "name": "opus-to-sonnet", "match": { "model": "claude-opus-*" }, "target": "remote", "model": "claude-sonnet-4-5" }
+//     ],
+//     "defaultTarget": "remote",
+//     "subagent": { "headers": ["x-claude-code-agent-id"], "spawnerTools": ["Agent", "Task"] },
+//     "pricing": { "*haiku*": { "input": 1, "output": 5 } },
+//     "log": "proxy-requests.jsonl",
+//     "maxBodyBytes": 10485760
+//   }
+// Rules are tried in order; every condition of a `match` must hold; `routes` replaces the
+// defaults (haiku and sub-agents local) rather than adding to them.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { LocoError } from '../errors.js';
+import type { LocalSystemPrompt } from '../protocol/anthropic-dialect.js';
+
+export type RouteTarget = 'local' | 'remote';
+
+const patterns = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const positiveInt = z.number().int().positive();
+
+const matchSchema = z.strictObject({
+  /** Glob(s) on the requested model name, `*` and `?` wildcards, case-insensitive. */
+  model: patterns.optional(),
+  /** true: the request comes from a sub-agent (see subagent.ts for the markers). */
+  subagent: z.boolean().optional(),
+  /** Header name -> glob on its value, or true for "present". */
+  header: z.record(z.string(), z.union([z.string(), z.literal(true)])).optional(),
+});
+
+const routeSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  match: matchSchema,
+  target: z.enum(['local', 'remote']),
+  /** Model name sent to the remote instead of the requested one (remote routes only). */
+  model: z.string().min(1).optional(),
+});
+
+const priceSchema = z.strictObject({ input: z.number().nonnegative(), output: z.number().nonnegative() });
+
+export const proxyFileSchema = z.strictObject({
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+  local: z
+    .strictObject({
+      backend: z.string().min(1).optional(),
+      model: z.string().min(1).optional(),
+      contextSize: positiveInt.optional(),
+      maxTokens: positiveInt.optional(),
+      maxTurns: positiveInt.optional(),
+      systemPrompt: z.enum(['auto', 'training', 'qwen-tools', 'client']).optional(),
+      firstTokenTimeoutMs: positiveInt.optional(),
+      idleTimeoutMs: positiveInt.optional(),
+    })
+    .optional(),
+  remote: z
+    .strictObject({
+      url: z.url().optional(),
+      apiKeyEnv: z.string().min(1).optional(),
+      /** Model name for requests that fall back from the local route (default: the requested one). */
+      fallbackModel: z.string().min(1).optional(),
+      timeoutMs: positiveInt.optional(),
+    })
+    .optional(),
+  routes: z.array(routeSchema).optional(),
+  defaultTarget: z.enum(['local', 'remote']).optional(),
+  subagent: z.strictObject({ headers: z.array(z.string().min(1)).optional(), spawnerTools: z.array(z.string().min(1)).optional() }).optional(),
+  /** Model glob -> USD per million tokens; used to price local tokens as if sent remote. */
+  pricing: z.record(z.string(), priceSchema).optional(),
+  log: z.string().min(1).optional(),
+  maxBodyBytes: positiveInt.optional(),
+});
+
+export type ProxyFile = z.infer<typeof proxyFileSchema>;
+export type RouteRule = z.infer<typeof routeSchema>;
+
+export interface LocalSettings {
+  /** Backend spec (URL, fake:, gguf:); undefined: the embedded engine on the default model. */
+  backend?: string;
+  model?: string;
+  /** Overrides the backend's own context size for the overflow check. */
+  contextSize?: number;
+  maxTokens: number;
+  maxTurns: number;
+  systemPrompt: LocalSystemPrompt;
+  firstTokenTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+export interface RemoteSettings {
+  url: string;
+  /** Replaces the client's key when set. */
+  apiKey?: string;
+  apiKeyEnv?: string;
+  fallbackModel?: string;
+  timeoutMs: number;
+}
+
+export interface PriceEntry {
+  pattern: string;
+  input: number;
+  output: number;
+}
+
+export interface ProxyConfig {
+  host: string;
+  port: number;
+  local: LocalSettings;
+  remote: RemoteSettings;
+  routes: RouteRule[];
+  defaultTarget: RouteTarget;
+  subagent: { headers: string[]; spawnerTools: string[] };
+  pricing: PriceEntry[];
+  /** JSONL request log file; undefined or `-`: stderr. */
+  log?: string;
+  maxBodyBytes: number;
+}
+
+export interface ProxyFlags {
+  config?: string;
+  host?: string;
+  port?: string;
+  local?: string;
+  remote?: string;
+  remoteKeyEnv?: string;
+  model?: string;
+  log?: string;
+}
+
+/** Without a config: haiku-class models and sub-agent requests local, everything else remote. */
+export const DEFAULT_ROUTES: readonly RouteRule[] = Object.freeze([
+  { name: 'haiku', match: { model: '*haiku*' }, target: 'local' },
+  { name: 'subagent', match: { subagent: true }, target: 'local' },
+]);
+
+/**
+ * List prices (USD per million tokens, April 2026), first match wins; a config's `pricing`
+ * entries come before these.
+ */
+export const DEFAULT_PRICING: readonly PriceEntry[] = Object.freeze([
+  { pattern: '*opus-4-[5-9]*', input: 5, output: 25 },
+  { pattern: '*opus*', input: 15, output: 75 },
+  { pattern: '*sonnet*', input: 3, output: 15 },
+  { pattern: '*haiku-4*', input: 1, output: 5 },
+  { pattern: '*haiku*', input: 0.8, output: 4 },
+]);
+
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_PORT = 9091;
+
+export async function readProxyFile(file: string): Promise<ProxyFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const reason = (error as { code?: unknown }).code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error);
+    throw new LocoError('usage', `cannot read proxy config ${file}: ${reason}`, { cause: error });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new LocoError('config', `proxy config ${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const parsed = proxyFileSchema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`).join('; ');
+    throw new LocoError('config', `proxy config ${file}: ${problems}`);
+  }
+  return parsed.data;
+}
+
+function portFrom(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LocoError('usage', `--port must be a whole number from 0 to 65535 (got "${text}")`);
+  return port;
+}
+
+function remoteUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new LocoError('usage', `--remote must be an http(s) URL such as https://api.anthropic.com (got "${text}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new LocoError('usage', `--remote must be an http(s) URL (got "${text}")`);
+  if (url.username !== '' || url.password !== '') throw new LocoError('usage', '--remote must not carry credentials: use --remote-key-env NAME');
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** Merges defaults, the file and the flags; resolves the remote key from the environment. */
+export function resolveProxyConfig(file: ProxyFile, flags: ProxyFlags, env: NodeJS.ProcessEnv): Readonly<ProxyConfig> {
+  const keyEnv = flags.remoteKeyEnv ?? file.remote?.apiKeyEnv;
+  let apiKey: string | undefined;
+  if (keyEnv !== undefined) {
+    apiKey = env[keyEnv]?.trim();
+    if (!apiKey) throw new LocoError('config', `the remote key variable ${keyEnv} is empty or not set: export ${keyEnv}=<your Anthropic key>, or drop --remote-key-env to forward each client's own key`);
+  }
+  const local: LocalSettings = {
+    backend: (flags.local ?? file.local?.backend ?? env.LOCO_BACKEND)?.trim() || undefined,
+    model: flags.model ?? file.local?.model ?? (env.LOCO_MODEL?.trim() || undefined),
+    contextSize: file.local?.contextSize,
+    maxTokens: file.local?.maxTokens ?? 4096,
+    maxTurns: file.local?.maxTurns ?? 10,
+    systemPrompt: file.local?.systemPrompt ?? 'auto',
+    firstTokenTimeoutMs: file.local?.firstTokenTimeoutMs ?? 60_000,
+    idleTimeoutMs: file.local?.idleTimeoutMs ?? 60_000,
+  };
+  const remote: RemoteSettings = {
+    url: remoteUrl(flags.remote ?? file.remote?.url ?? 'https://api.anthropic.com'),
+    apiKey,
+    apiKeyEnv: keyEnv,
+    fallbackModel: file.remote?.fallbackModel,
+    timeoutMs: file.remote?.timeoutMs ?? 600_000,
+  };
+  const pricing = [...Object.entries(file.pricing ?? {}).map(([pattern, price]) => ({ pattern, ...price })), ...DEFAULT_PRICING];
+  return Object.freeze({
+    host: flags.host ?? file.host ?? '127.0.0.1',
+    port: portFrom(flags.port, file.port ?? DEFAULT_PORT),
+    local,
+    remote,
+    routes: file.routes ?? [...DEFAULT_ROUTES],
+    defaultTarget: file.defaultTarget ?? 'remote',
+    subagent: { headers: file.subagent?.headers ?? ['x-claude-code-agent-id'], spawnerTools: file.subagent?.spawnerTools ?? ['Agent', 'Task'] },
+    pricing,
+    log: flags.log ?? file.log,
+    maxBodyBytes: file.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  });
+}
+
+export async function loadProxyConfig(flags: ProxyFlags, env: NodeJS.ProcessEnv): Promise<Readonly<ProxyConfig>> {
+  const file = flags.config === undefined ? {} : await readProxyFile(flags.config);
+  return resolveProxyConfig(file, flags, env);
+}
