@@ -92,21 +92,33 @@ function attachmentNote(block: { type: string }, counters: Counters): string {
   return block.type === 'image' ? IMAGE_NOTE : `[${block.type} omitted: the local model reads text only]`;
 }
 
-function toolResultText(block: Extract<ContentBlock, { type: 'tool_result' }>, counters: Counters): string {
-  const { content } = block;
-  if (content === undefined) return '';
-  if (typeof content === 'string') return content;
-  return content
-    .map((part) => (part.type === 'text' && typeof part.text === 'string' ? part.text : attachmentNote(part, counters)))
-    .join('\n');
+/**
+ * Claude Code's Read numbers lines as `N\t`; the model was trained on `{N:>6}→` (U+2192).
+ * Rewrites the line-number prefixes of a Read result into the training form.
+ */
+export function toTrainingReadFormat(text: string): string {
+  return text.replace(/^ *(\d+)\t/gm, (_match, number: string) => `${number.padStart(6)}→`);
 }
 
-function userTurn(content: AnthropicMessage['content'], counters: Counters): string {
+function toolResultText(block: Extract<ContentBlock, { type: 'tool_result' }>, toolNames: ReadonlyMap<string, string>, counters: Counters): string {
+  const { content } = block;
+  let text: string;
+  if (content === undefined) text = '';
+  else if (typeof content === 'string') text = content;
+  else {
+    text = content
+      .map((part) => (part.type === 'text' && typeof part.text === 'string' ? part.text : attachmentNote(part, counters)))
+      .join('\n');
+  }
+  return toolNames.get(block.tool_use_id) === 'Read' && block.is_error !== true ? toTrainingReadFormat(text) : text;
+}
+
+function userTurn(content: AnthropicMessage['content'], toolNames: ReadonlyMap<string, string>, counters: Counters): string {
   if (typeof content === 'string') return content;
   const results: string[] = [];
   const texts: string[] = [];
   for (const block of content) {
-    if (block.type === 'tool_result') results.push(toolResultText(block as Extract<ContentBlock, { type: 'tool_result' }>, counters));
+    if (block.type === 'tool_result') results.push(toolResultText(block as Extract<ContentBlock, { type: 'tool_result' }>, toolNames, counters));
     else if (block.type === 'text' && typeof block.text === 'string') texts.push(block.text);
     else if (block.type === 'thinking' || block.type === 'redacted_thinking') continue;
     else texts.push(attachmentNote(block, counters));
@@ -115,7 +127,7 @@ function userTurn(content: AnthropicMessage['content'], counters: Counters): str
   return [results.length > 0 ? renderToolResults(results) : '', texts.join('\n')].filter((part) => part !== '').join('\n');
 }
 
-function assistantTurn(content: AnthropicMessage['content'], clientNames: ReadonlySet<string>, counters: Counters): string {
+function assistantTurn(content: AnthropicMessage['content'], clientNames: ReadonlySet<string>, toolNames: Map<string, string>, counters: Counters): string {
   if (typeof content === 'string') return content;
   let text = '';
   const calls: ToolCall[] = [];
@@ -123,6 +135,7 @@ function assistantTurn(content: AnthropicMessage['content'], clientNames: Readon
     if (block.type === 'text' && typeof block.text === 'string') text += block.text;
     else if (block.type === 'tool_use') {
       const use = block as Extract<ContentBlock, { type: 'tool_use' }>;
+      toolNames.set(use.id, use.name);
       calls.push({ name: modelToolName(use.name, clientNames), arguments: isRecord(use.input) ? use.input : {} });
     } else if (block.type === 'thinking' || block.type === 'redacted_thinking') continue;
     else text += attachmentNote(block, counters);
@@ -141,6 +154,8 @@ export function anthropicToDialect(request: CountTokensRequest, strategy: LocalS
     .filter((tool) => tool.input_schema !== undefined)
     .map((tool) => ({ name: modelToolName(tool.name, clientNames), description: tool.description ?? '', parameters: tool.input_schema ?? {} }));
   const counters: Counters = { droppedAttachments: 0 };
+  // tool_use id -> tool name, so results can be shown in the form the model was trained on.
+  const toolNames = new Map<string, string>();
   const turns: ChatMessage[] = [];
   const push = (role: ChatMessage['role'], content: string): void => {
     const last = turns.at(-1);
@@ -150,8 +165,8 @@ export function anthropicToDialect(request: CountTokensRequest, strategy: LocalS
   };
   for (const message of request.messages) {
     if (message.role === 'system') push('user', systemReminder(message.content));
-    else if (message.role === 'user') push('user', userTurn(message.content, counters));
-    else push('assistant', assistantTurn(message.content, clientNames, counters));
+    else if (message.role === 'user') push('user', userTurn(message.content, toolNames, counters));
+    else push('assistant', assistantTurn(message.content, clientNames, toolNames, counters));
   }
   const system = systemPromptFor(strategy, systemText(request.system), tools);
   const messages: ChatMessage[] = system === '' ? turns : [{ role: 'system', content: system }, ...turns];

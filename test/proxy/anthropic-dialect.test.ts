@@ -1,7 +1,7 @@
 // Anthropic request -> dialect conversion (src/protocol/anthropic-dialect.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { anthropicToDialect, clientToolName, IMAGE_NOTE, systemText } from '../../src/protocol/anthropic-dialect.js';
+import { anthropicToDialect, clientToolName, IMAGE_NOTE, systemText, toTrainingReadFormat } from '../../src/protocol/anthropic-dialect.js';
 import { messagesRequestSchema, type MessagesRequest } from '../../src/protocol/anthropic-messages.js';
 import { trainingSystemPrompt } from '../../src/protocol/system-prompt.js';
 
@@ -73,6 +73,34 @@ describe('anthropicToDialect', () => {
     assert.equal(converted.messages[3].content, '<tool_response>\n/src/main.ts\n</tool_response>\n<tool_response>\nFile does not exist.\n</tool_response>\n<system-reminder>be quick</system-reminder>');
     assert.equal(converted.assistantTurns, 1);
     assert.equal(converted.prefill, false);
+  });
+
+  it("rewrites Claude Code's Read line numbers (N<TAB>) into the training form, for Read results only", () => {
+    assert.equal(toTrainingReadFormat('     1\timport os\n     2\t\n    10\tx = 1\t2'), '     1→import os\n     2→\n    10→x = 1\t2');
+    const converted = anthropicToDialect(
+      request({
+        tools,
+        messages: [
+          { role: 'user', content: 'read it' },
+          {
+            role: 'assistant',
+            content: [
+              { type: 'tool_use', id: 'toolu_r', name: 'Read', input: { file_path: 'a.py' } },
+              { type: 'tool_use', id: 'toolu_b', name: 'Bash', input: { command: 'cat -n a.py' } },
+            ],
+          },
+          {
+            role: 'user',
+            content: [
+              { type: 'tool_result', tool_use_id: 'toolu_r', content: '1\timport os\n2\tprint(1)' },
+              { type: 'tool_result', tool_use_id: 'toolu_b', content: '     1\timport os' },
+            ],
+          },
+        ],
+      }),
+      'auto',
+    );
+    assert.equal(converted.messages.at(-1)?.content, '<tool_response>\n     1→import os\n     2→print(1)\n</tool_response>\n<tool_response>\n     1\timport os\n</tool_response>');
   });
 
   it('turns role:system messages inside messages into <system-reminder> user text, merged with the next user turn', () => {
