@@ -5,6 +5,7 @@
 import cliProgress from 'cli-progress';
 import type { BatchProgressEvent } from './runner.js';
 import type { QueryRecord } from './summary.js';
+import { formatSeconds } from '../format.js';
 
 export interface BatchProgress {
   onProgress(event: BatchProgressEvent): void;
@@ -19,16 +20,6 @@ export interface BatchProgressOptions {
   now?: () => number;
 }
 
-/** Seconds as `1h02m`, `2m05s` or `42s`. */
-export function formatSeconds(seconds: number): string {
-  const whole = Math.max(0, Math.round(seconds));
-  const hours = Math.floor(whole / 3600);
-  const minutes = Math.floor((whole % 3600) / 60);
-  const rest = whole % 60;
-  if (hours > 0) return `${hours}h${String(minutes).padStart(2, '0')}m`;
-  if (minutes > 0) return `${minutes}m${String(rest).padStart(2, '0')}s`;
-  return `${rest}s`;
-}
 
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;

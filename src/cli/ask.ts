@@ -6,9 +6,8 @@ import { explore } from '../agent/explorer.js';
 import type { AgentEvent, AgentResult } from '../agent/events.js';
 import { createRecordingBackend } from '../backends/recording.js';
 import { createBackendFromSpec } from '../backends/spec.js';
-import type { ServerKind } from '../backends/openai-compatible.js';
 import type { Backend } from '../backends/types.js';
-import { resolveAskConfig, type AskFlags } from '../config/ask-config.js';
+import { backendOptionsOf, resolveAskConfig, type AskFlags } from '../config/ask-config.js';
 import { LocoError } from '../errors.js';
 import { detectSandbox } from '../tools/sandbox.js';
 import { defaultBackendSpec } from './default-model.js';
@@ -60,15 +59,7 @@ export async function runAsk(dir: string, questionWords: string[], flags: AskFla
   const root = await checkDirectory(dir);
   const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
   const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
-  let backend: Backend = await createBackendFromSpec(spec, {
-    apiKey: config.apiKey,
-    model: config.model,
-    serverKind: config.serverKind as ServerKind | undefined,
-    threads: config.threads,
-    contextSize: config.contextSize,
-    gpuLayers: config.gpuLayers,
-    constrainToolCalls: config.constrain ? true : undefined,
-  });
+  let backend: Backend = await createBackendFromSpec(spec, backendOptionsOf(config));
 
   let trace: TraceWriter | undefined;
   if (config.trace) {

@@ -4,16 +4,16 @@
 // LOCO_FAKE_DELAY_MS slows `fake:` backends per chunk, so tests and demos can stop a run midway.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import type { ServerKind } from '../backends/openai-compatible.js';
 import { createBackendFromSpec } from '../backends/spec.js';
 import type { Backend } from '../backends/types.js';
 import { loadQueries } from '../batch/input.js';
 import { openBatchOutput } from '../batch/output.js';
-import { createBatchProgress, formatSeconds } from '../batch/progress.js';
+import { createBatchProgress } from '../batch/progress.js';
+import { formatSeconds } from '../format.js';
 import { runBatch, type BatchResult } from '../batch/runner.js';
 import type { BatchSummary } from '../batch/summary.js';
 import { loadTemplate } from '../batch/template.js';
-import { resolveAskConfig, type AskFlags } from '../config/ask-config.js';
+import { backendOptionsOf, resolveAskConfig, type AskFlags } from '../config/ask-config.js';
 import { LocoError } from '../errors.js';
 import { DEFAULT_SAMPLING } from '../protocol/messages.js';
 import { detectSandbox } from '../tools/sandbox.js';
@@ -100,17 +100,7 @@ export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io
   const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
   const fakeDelay = io.env.LOCO_FAKE_DELAY_MS === undefined ? undefined : wholeNumber('LOCO_FAKE_DELAY_MS', io.env.LOCO_FAKE_DELAY_MS, 0, 0, 60_000);
   // One backend for every query: the embedded engine gets one sequence per concurrent query.
-  const backend: Backend & { load?: () => Promise<void> } = await createBackendFromSpec(spec, {
-    apiKey: config.apiKey,
-    model: config.model,
-    serverKind: config.serverKind as ServerKind | undefined,
-    threads: config.threads,
-    contextSize: config.contextSize,
-    gpuLayers: config.gpuLayers,
-    sequences: concurrency,
-    constrainToolCalls: config.constrain ? true : undefined,
-    fakeDelayMs: fakeDelay,
-  });
+  const backend: Backend & { load?: () => Promise<void> } = await createBackendFromSpec(spec, backendOptionsOf(config, { sequences: concurrency, fakeDelayMs: fakeDelay }));
   try {
     const output = await openBatchOutput(flags.out);
     try {

@@ -8,6 +8,7 @@ import { formatSize } from '../models/transfer.js';
 import { DEFAULT_MODEL_REF, looksLikeModelRef, parseModelRef } from '../models/refs.js';
 import { findInstalledModel, listInstalledModels, listPartialDownloads, removeModel, resolveModelsDir } from '../models/store.js';
 import type { CommandIo } from './ask.js';
+import { formatSeconds } from '../format.js';
 
 export interface ModelCommandIo extends CommandIo {
   setExitCode: (code: number) => void;
@@ -26,16 +27,6 @@ export interface ListFlags extends ModelDirFlags {
   json?: boolean;
 }
 
-/** Seconds as `1h02m`, `2m05s` or `42s`. */
-export function formatDuration(seconds: number): string {
-  const whole = Math.max(0, Math.round(seconds));
-  const hours = Math.floor(whole / 3600);
-  const minutes = Math.floor((whole % 3600) / 60);
-  const rest = whole % 60;
-  if (hours > 0) return `${hours}h${String(minutes).padStart(2, '0')}m`;
-  if (minutes > 0) return `${minutes}m${String(rest).padStart(2, '0')}s`;
-  return `${rest}s`;
-}
 
 interface Sample {
   at: number;
@@ -69,7 +60,7 @@ export function createPullReporter(stream: CommandIo['stderr'], options: { tty: 
     const amount = total === undefined ? formatSize(received) : `${formatSize(received)} / ${formatSize(total)}`;
     const percent = total ? `${Math.floor((received / total) * 100)}%` : '';
     const rateText = rate === undefined ? '' : `${formatSize(rate)}/s`;
-    const eta = rate && total ? `ETA ${formatDuration((total - received) / rate)}` : '';
+    const eta = rate && total ? `ETA ${formatSeconds((total - received) / rate)}` : '';
     if (!options.tty) return `loco: ${progress.file ?? 'model'} ${[percent, `(${amount}`].filter(Boolean).join(' ')}${rateText ? `, ${rateText}` : ''}${eta ? `, ${eta}` : ''})`;
     const width = 24;
     const filled = total ? Math.min(width, Math.floor((received / total) * width)) : 0;

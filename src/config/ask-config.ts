@@ -2,6 +2,8 @@
 // every error names the flag and the fix.
 import { LocoError } from '../errors.js';
 import { DEFAULT_CONTEXT_BUDGET, DEFAULT_MAX_TURNS } from '../agent/explorer.js';
+import type { ServerKind } from '../backends/openai-compatible.js';
+import type { BackendSpecOptions } from '../backends/spec.js';
 import type { SystemPromptStyle } from '../protocol/system-prompt.js';
 
 export interface AskFlags {
@@ -98,4 +100,18 @@ export function resolveAskConfig(flags: AskFlags, env: NodeJS.ProcessEnv): Reado
     modelsDir: flags.modelsDir,
     pull: flags.pull ?? true,
   });
+}
+
+/** The backend options these settings imply (the same for ask and batch). */
+export function backendOptionsOf(config: Readonly<AskConfig>, extra: Partial<BackendSpecOptions> = {}): BackendSpecOptions {
+  return {
+    apiKey: config.apiKey,
+    model: config.model,
+    serverKind: config.serverKind as ServerKind | undefined,
+    threads: config.threads,
+    contextSize: config.contextSize,
+    gpuLayers: config.gpuLayers,
+    constrainToolCalls: config.constrain ? true : undefined,
+    ...extra,
+  };
 }

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createBatchProgress, describeRecord, formatSeconds } from '../../src/batch/progress.js';
+import { createBatchProgress, describeRecord } from '../../src/batch/progress.js';
+import { formatSeconds } from '../../src/format.js';
 import type { BatchProgressEvent } from '../../src/batch/runner.js';
 import { LocoError } from '../../src/errors.js';
 
