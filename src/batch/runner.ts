@@ -81,6 +81,9 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchResult> {
   const records = new Map<string, QueryRecord>();
   const toRun: BatchQuery[] = [];
   for (const query of options.queries) {
+    // A forced run removes old answers first: should it be interrupted, "an answer exists"
+    // still means "answered by the latest run", so a plain rerun resumes it correctly.
+    if (options.force) await output.removeAnswer(query.id);
     if (!options.force && (await output.hasAnswer(query.id))) {
       const before = earlier.get(query.id);
       const kept = before?.status === 'ok' ? before : undefined;

@@ -168,7 +168,7 @@ export function registerBatchCommand(program: Command, io: BatchCommandIo): Comm
     .option('--timeout-per-query <s>', 'seconds a query may take, retries included, before it is marked timed-out (default: no limit)')
     .option('--max-turns <n>', 'most assistant turns per query before its final answer is requested (default 10)')
     .option('--max-tokens <n>', `most tokens per reply (default ${DEFAULT_SAMPLING.maxTokens})`)
-    .option('--force', 'run queries that already have an answer again (an answer is replaced on success, removed on failure)')
+    .option('--force', 'run every query again: existing answers are removed first, so an interrupted forced run resumes without --force')
     .option('-m, --model <name>', 'model name to ask the backend for; env LOCO_MODEL')
     .option('-t, --temperature <t>', 'sampling temperature (default 0.7)')
     .option('--context-budget <tokens>', 'largest prompt to send, in tokens (default 50000)')

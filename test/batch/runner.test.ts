@@ -164,6 +164,25 @@ describe('runBatch', () => {
     assert.ok(summary.failures.some((failure) => failure.id === 'q2' && failure.status === 'timed-out'));
   });
 
+  it('an interrupted --force run resumes without --force and redoes every query it had not reached', async () => {
+    const first = await run(fake(), { queries: queries.slice(0, 20) });
+    const slow = createFakeBackend(structuredClone(scriptedBatch(50, { chunks: 4 }).entries), { delayMs: 15 });
+    const controller = new AbortController();
+    let ended = 0;
+    const forced = await run(
+      slow,
+      { queries: queries.slice(0, 20), force: true, concurrency: 2, signal: controller.signal, onProgress: (event) => event.type === 'query-end' && ++ended === 3 && controller.abort() },
+      first.out,
+    );
+    assert.equal(forced.interrupted, true);
+    const answered = forced.summary.totals.ok;
+    assert.ok(answered >= 3 && answered < 20, `answered ${answered}`);
+    const resumed = await run(fake(), { queries: queries.slice(0, 20) }, first.out);
+    assert.equal(resumed.summary.totals.resumed, answered);
+    assert.equal(resumed.summary.totals.ran, 20 - answered);
+    assert.equal(resumed.summary.totals.ok, 20);
+  });
+
   it('on abort starts nothing new, cancels running queries, leaves no partial files and marks the rest pending', async () => {
     const slow = createFakeBackend(structuredClone(scriptedBatch(50, { chunks: 4 }).entries), { delayMs: 15 });
     const controller = new AbortController();
