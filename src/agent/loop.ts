@@ -29,8 +29,6 @@ export interface AgentLoopOptions {
 export const FINAL_TURN_INSTRUCTION =
   'You cannot call tools any more. Answer now with what you have found: a final answer with file paths and line numbers, no tool calls.';
 
-const INVENTED_RESPONSE = '<tool_response>';
-
 interface PendingCall {
   index: number;
   name: string;
@@ -75,12 +73,17 @@ export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<A
 
     const turnStarted = performance.now();
     const generation = new AbortController();
+    // Tools get their own signal: a failed turn stops them without waiting for their results.
+    const toolsAbort = new AbortController();
+    const toolSignal = options.signal ? AbortSignal.any([options.signal, toolsAbort.signal]) : toolsAbort.signal;
+    // Calls that change files run alone, in call order; reads between them run concurrently.
+    let lastWrite: Promise<unknown> = Promise.resolve();
     const onAbort = () => generation.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const parser = new ToolCallStreamParser();
     const pending: PendingCall[] = [];
     let visible = '';
-    let invented = false;
+    let invented: number | undefined;
     let rawText = '';
     let outcome: { reason: 'stop' | 'length' | 'aborted'; usage: Usage } | undefined;
     let failure: LocoError | undefined;
@@ -91,12 +94,19 @@ export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<A
           visible += part.text;
           yield { agentId, type: 'text-delta', turn, text: part.text };
         } else if (part.type === 'invented-response') {
-          invented = true;
+          invented = part.offset;
           generation.abort();
         } else if (part.type === 'tool-call' && !final) {
           const call = part.call;
           // Start at once: the model may still be writing its next call.
-          const execution = options.toolbox.execute(call, options.signal ?? new AbortController().signal);
+          const run = () => options.toolbox.execute(call, toolSignal);
+          let execution: Promise<ToolExecution>;
+          if (options.toolbox.tools.get(call.name)?.readOnly === false) {
+            execution = Promise.allSettled(pending.map((earlier) => earlier.execution)).then(run);
+            lastWrite = execution;
+          } else {
+            execution = lastWrite.then(run, run);
+          }
           pending.push({ index: part.index, name: call.name, arguments: call.arguments, repaired: part.repaired, invalid: false, execution });
           yield { agentId, type: 'tool-call', turn, index: part.index, name: call.name, arguments: call.arguments, repaired: part.repaired };
         } else if (part.type === 'tool-call-error' && !final) {
@@ -133,12 +143,13 @@ export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<A
       await Promise.allSettled(pending.map((call) => call.execution));
       return finish(visible, turn, 'aborted');
     }
-    if (failure && !(invented && failure.code === 'aborted')) {
+    if (failure && !(invented !== undefined && failure.code === 'aborted')) {
+      toolsAbort.abort();
       await Promise.allSettled(pending.map((call) => call.execution));
       yield { agentId, type: 'error', error: failure };
       return finish(visible, turn, 'error', failure);
     }
-    if (invented) rawText = rawText.slice(0, rawText.indexOf(INVENTED_RESPONSE)).trimEnd();
+    if (invented !== undefined) rawText = rawText.slice(0, invented).trimEnd();
     const turnUsage = outcome?.usage ?? emptyUsage();
     usage = addUsage(usage, turnUsage);
     lastPromptTokens = turnUsage.promptTokens > 0 ? turnUsage.promptTokens + turnUsage.completionTokens : undefined;

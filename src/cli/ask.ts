@@ -66,6 +66,7 @@ export async function runAsk(dir: string, questionWords: string[], flags: AskFla
     try {
       trace = createTraceWriter(config.trace, { question, dir: root, backend: backend.info.description });
     } catch (error) {
+      await backend.close();
       throw new LocoError('usage', `cannot write trace file ${config.trace}: ${(error as Error).message}`);
     }
     backend = createRecordingBackend(backend, trace);

@@ -70,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram({ signal: controller.signal, setExitCode: (code) => (exitCode = code) });
   try {
     if (argv.length <= 2) {
-      program.outputHelp();
+      program.outputHelp({ error: true });
       return 2;
     }
     await program.parseAsync(argv);

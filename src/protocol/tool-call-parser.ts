@@ -13,8 +13,11 @@ export type ParsedPart =
   | { type: 'tool-call-delta'; index: number; text: string }
   | { type: 'tool-call'; index: number; call: ToolCall; raw: string; repaired: boolean }
   | { type: 'tool-call-error'; index: number; raw: string; message: string }
-  /** The model began writing a `<tool_response>` itself: what follows is invented and dropped. */
-  | { type: 'invented-response' };
+  /**
+   * The model began writing a `<tool_response>` itself: what follows is invented and dropped.
+   * `offset` is where the tag starts in the raw text pushed so far.
+   */
+  | { type: 'invented-response'; offset: number };
 
 export interface ParsedCall {
   index: number;
@@ -80,7 +83,8 @@ function shapeOf(value: unknown, repaired: boolean): Decoded {
 function inventsContent(body: string, repaired: unknown): boolean {
   const quotes = body.replace(/\\./g, '').split('"').length - 1;
   if (quotes % 2 === 1) return true;
-  return !/\bnull\b/.test(body) && JSON.stringify(repaired).includes('null');
+  const nulls = (text: string) => text.match(/\bnull\b/g)?.length ?? 0;
+  return nulls(JSON.stringify(repaired)) > nulls(body);
 }
 
 /** Decodes the text between `<tool_call>` and `</tool_call>`. */
@@ -105,16 +109,40 @@ export function decodeToolCall(raw: string): Decoded {
   }
 }
 
+/**
+ * The first `<tool_call>` that opens a call: one followed by a line break (the dialect's
+ * form), a JSON object or the closing tag. Followed by anything else it is text: prose about
+ * the tags, or a Grep pattern inside a call's JSON. `pending`: what follows cannot tell yet.
+ */
+function findOpening(buffer: string, atEnd: boolean): { index: number; pending: boolean } | undefined {
+  for (let from = 0; ; ) {
+    const index = buffer.indexOf(TOOL_CALL_OPEN, from);
+    if (index === -1) return undefined;
+    const after = buffer.slice(index + TOOL_CALL_OPEN.length);
+    if (after.startsWith('\n') || after.startsWith('\r\n')) return { index, pending: false };
+    const next = after.replace(/^[ \t]+/, '');
+    if (next === '' || next === '\r' || (TOOL_CALL_CLOSE.startsWith(next) && next !== TOOL_CALL_CLOSE)) {
+      if (!atEnd) return { index, pending: true };
+      if (next === '' || next === '\r') return { index, pending: false };
+    }
+    if (next.startsWith('{') || next.startsWith('\n') || next.startsWith('\r\n') || next.startsWith(TOOL_CALL_CLOSE)) return { index, pending: false };
+    from = index + TOOL_CALL_OPEN.length;
+  }
+}
+
 export class ToolCallStreamParser {
   private buffer = '';
   private inCall = false;
   private callRaw = '';
   private nextIndex = 0;
   private stopped = false;
+  /** Characters pushed so far; with the buffer's length, gives raw offsets. */
+  private pushed = 0;
 
   /** Feeds a chunk of model output; returns what can be decided so far. */
   push(chunk: string): ParsedPart[] {
     if (this.stopped) return [];
+    this.pushed += chunk.length;
     this.buffer += chunk;
     const parts: ParsedPart[] = [];
     this.drain(parts, false);
@@ -134,17 +162,22 @@ export class ToolCallStreamParser {
     for (;;) {
       if (this.inCall) {
         const close = this.buffer.indexOf(TOOL_CALL_CLOSE);
-        const reopen = this.buffer.indexOf(TOOL_CALL_OPEN);
-        if (close !== -1 && (reopen === -1 || close < reopen)) {
+        const reopen = findOpening(this.buffer, atEnd);
+        if (close !== -1 && (reopen === undefined || close < reopen.index)) {
           this.appendCall(parts, this.buffer.slice(0, close));
           this.buffer = this.buffer.slice(close + TOOL_CALL_CLOSE.length);
           this.closeCall(parts, false);
           continue;
         }
-        if (reopen !== -1) {
+        if (reopen?.pending) {
+          this.appendCall(parts, this.buffer.slice(0, reopen.index));
+          this.buffer = this.buffer.slice(reopen.index);
+          return;
+        }
+        if (reopen !== undefined) {
           // A new call opened before this one closed: close it as best we can.
-          this.appendCall(parts, this.buffer.slice(0, reopen));
-          this.buffer = this.buffer.slice(reopen);
+          this.appendCall(parts, this.buffer.slice(0, reopen.index));
+          this.buffer = this.buffer.slice(reopen.index);
           this.closeCall(parts, true);
           continue;
         }
@@ -153,18 +186,24 @@ export class ToolCallStreamParser {
         this.buffer = this.buffer.slice(this.buffer.length - hold);
         return;
       }
-      const open = this.buffer.indexOf(TOOL_CALL_OPEN);
+      const open = findOpening(this.buffer, atEnd);
       const invented = this.buffer.indexOf(TOOL_RESPONSE_OPEN);
-      if (invented !== -1 && (open === -1 || invented < open)) {
+      if (invented !== -1 && (open === undefined || invented < open.index)) {
+        const offset = this.pushed - this.buffer.length + invented;
         this.emitText(parts, this.buffer.slice(0, invented));
         this.buffer = '';
         this.stopped = true;
-        parts.push({ type: 'invented-response' });
+        parts.push({ type: 'invented-response', offset });
         return;
       }
-      if (open !== -1) {
-        this.emitText(parts, this.buffer.slice(0, open));
-        this.buffer = this.buffer.slice(open + TOOL_CALL_OPEN.length);
+      if (open?.pending) {
+        this.emitText(parts, this.buffer.slice(0, open.index));
+        this.buffer = this.buffer.slice(open.index);
+        return;
+      }
+      if (open !== undefined) {
+        this.emitText(parts, this.buffer.slice(0, open.index));
+        this.buffer = this.buffer.slice(open.index + TOOL_CALL_OPEN.length);
         this.inCall = true;
         this.callRaw = '';
         parts.push({ type: 'tool-call-start', index: this.nextIndex });

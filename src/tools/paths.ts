@@ -20,9 +20,13 @@ export function createPathPolicy(roots: readonly string[], cwd?: string): PathPo
   return Object.freeze({ roots: Object.freeze(realRoots), cwd: realCwd });
 }
 
+/** True when `relative` (from path.relative) climbs out: `..` or `../x`, not a name like `..foo`. */
+function climbsOut(relative: string): boolean {
+  return relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+}
+
 export function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+  return !climbsOut(path.relative(root, candidate));
 }
 
 export function isInsideRoots(policy: PathPolicy, candidate: string): boolean {
@@ -71,7 +75,7 @@ export async function resolveAllowedPath(policy: PathPolicy, input: string): Pro
 /** Path as shown to the model: relative to the working directory when inside it. */
 export function displayPath(policy: PathPolicy, absolute: string): string {
   const relative = path.relative(policy.cwd, absolute);
-  return relative === '' ? '.' : relative.startsWith('..') ? absolute : relative;
+  return relative === '' ? '.' : climbsOut(relative) ? absolute : relative;
 }
 
 const VCS_DIRECTORIES = new Set(['.git', '.svn', '.hg', '.bzr', '.jj']);
@@ -83,7 +87,8 @@ const VCS_DIRECTORIES = new Set(['.git', '.svn', '.hg', '.bzr', '.jj']);
 export async function resolveWritablePath(policy: PathPolicy, input: string): Promise<string> {
   const target = await resolveAllowedPath(policy, input);
   const root = policy.roots.find((candidate) => isInside(candidate, target)) ?? policy.cwd;
-  if (path.relative(root, target).split(path.sep).some((part) => VCS_DIRECTORIES.has(part))) {
+  // Lower-cased: on case-insensitive filesystems `.GIT` is `.git`.
+  if (path.relative(root, target).split(path.sep).some((part) => VCS_DIRECTORIES.has(part.toLowerCase()))) {
     throw new ToolUseError(`Refusing to write inside a version-control directory: ${input}. Change the working tree instead.`);
   }
   return target;

@@ -108,9 +108,16 @@ function bwrapIsolationArguments(): string[] {
 
 async function bwrapArguments(shell: string, command: string, options: SandboxRunOptions): Promise<string[]> {
   const args = bwrapIsolationArguments();
-  for (const hidden of options.hiddenPaths ?? [homedir()]) {
-    const real = await existingDirectory(hidden);
-    if (real !== undefined && real !== '/') args.push('--tmpfs', real);
+  // Unix sockets stay connectable on a read-only mount (a session bus, docker.sock): hide the
+  // directories that hold them, as well as the home directory.
+  const socketDirectories = ['/run', '/var/run', process.env.XDG_RUNTIME_DIR].filter((entry): entry is string => Boolean(entry));
+  const hidden = new Set<string>();
+  for (const candidate of [...(options.hiddenPaths ?? [homedir()]), ...socketDirectories]) {
+    const real = await existingDirectory(candidate);
+    if (real !== undefined && real !== '/' && !hidden.has(real)) {
+      hidden.add(real);
+      args.push('--tmpfs', real);
+    }
   }
   // Bound after the tmpfs mounts so that roots under /tmp or under the home stay visible.
   for (const root of new Set([...options.roots, options.cwd])) args.push('--ro-bind', root, root);

@@ -47,7 +47,20 @@ function scriptedTools(log: string[]): AnyTool[] {
       return ok('x'.repeat(args.chars));
     },
   });
-  return [echo, slow, big];
+  const mutate = defineTool({
+    name: 'Mutate',
+    description: 'changes something',
+    schema: z.strictObject({ ms: z.number(), label: z.string() }),
+    readOnly: false,
+    sizeCap: 100_000,
+    async run(args, context) {
+      log.push(`start:${args.label}`);
+      await sleep(args.ms, undefined, { signal: context.signal }).catch(() => undefined);
+      log.push(`end:${args.label}`);
+      return ok(`mutated ${args.label}`);
+    },
+  });
+  return [echo, slow, big, mutate];
 }
 
 const call = (name: string, args: Record<string, unknown>) => renderToolCall({ name, arguments: args });
@@ -136,6 +149,29 @@ test('results that would overflow the context budget are shortened and the answe
   assert.ok(sent.length < 8_000 * 3, `sent ${sent.length} chars`);
   assert.match(sent, /result cut to fit the context budget/);
   assert.ok(sent.endsWith(FINAL_TURN_INSTRUCTION));
+});
+
+test('calls that change files run alone and in call order; reads around them run concurrently', async () => {
+  const text = [
+    call('Slow', { ms: 60, label: 'r1' }),
+    call('Mutate', { ms: 40, label: 'w1' }),
+    call('Mutate', { ms: 10, label: 'w2' }),
+    call('Slow', { ms: 10, label: 'r2' }),
+    call('Slow', { ms: 10, label: 'r3' }),
+  ].join('\n');
+  const { options, log } = setup([{ type: 'assistant', text }, { type: 'assistant', text: 'done' }]);
+  await runAgent(options);
+  assert.deepEqual(log.slice(0, 6), ['start:r1', 'end:r1', 'start:w1', 'end:w1', 'start:w2', 'end:w2']);
+  assert.deepEqual(log.slice(6, 8).sort(), ['start:r2', 'start:r3']);
+});
+
+test('a stream that fails stops the tools it started instead of waiting for them', async () => {
+  const { options, log } = setup([{ type: 'error', chunks: [call('Slow', { ms: 5_000, label: 'long' })], error: { code: 'backend-http', message: 'HTTP 502 mid-answer' } }]);
+  const began = performance.now();
+  const result = await runAgent(options);
+  assert.equal(result.stopReason, 'error');
+  assert.ok(performance.now() - began < 2_000, 'did not wait for the tool');
+  assert.deepEqual(log, ['start:long', 'end:long']);
 });
 
 test('a backend error ends the run with an error event', async () => {

@@ -83,14 +83,17 @@ test('repairs malformed JSON where unambiguous and records it', () => {
 });
 
 test('reports what cannot be repaired, keeping the raw text', () => {
-  for (const bad of ['', 'not json at all {', '{"name": "Read", "arguments": {"file_path": }}', '{"name": "Read", "arguments": {"file_path": "src/ma', '{"arguments": {}}', '[1, 2]', '{"name": "Read", "arguments": [1]}', '{"name": "bad name!", "arguments": {}}']) {
-    const turn = parseAssistantText(`x<tool_call>${bad}</tool_call>y`);
-    assert.equal(turn.calls.length, 0, bad);
-    assert.equal(turn.failures.length, 1, bad);
-    assert.equal(turn.failures[0].raw, bad);
+  const bad = ['', 'not json at all {', '{"arguments": {}}', '[1, 2]', '{"name": "Read", "arguments": [1]}', '{"name": "bad name!", "arguments": {}}', '{"name": "Read", "arguments": {"file_path": }}', '{"name": "Read", "arguments": {"file_path": "src/ma', '{"name": "Bash", "arguments": {"command": "ls 2>/dev/null", "timeout": }}'];
+  for (const body of bad) {
+    const turn = parseAssistantText(`x<tool_call>\n${body}\n</tool_call>y`);
+    assert.equal(turn.calls.length, 0, body);
+    assert.equal(turn.failures.length, 1, body);
+    assert.equal(turn.failures[0].raw, `\n${body}\n`);
     assert.match(turn.failures[0].message, /tool call|name|arguments/);
     assert.equal(turn.text, 'xy');
   }
+  const empty = parseAssistantText('<tool_call></tool_call>');
+  assert.equal(empty.failures.length, 1);
 });
 
 test('an unterminated call at the end of the stream is parsed and marked repaired', () => {
@@ -102,6 +105,27 @@ test('an unterminated call at the end of the stream is parsed and marked repaire
 test('a call opened before the previous one closed splits into two', () => {
   const turn = parseAssistantText('<tool_call>{"name": "A", "arguments": {}}\n<tool_call>{"name": "B", "arguments": {}}</tool_call>');
   assert.deepEqual(turn.calls.map((c) => [c.call.name, c.repaired]), [['A', true], ['B', false]]);
+});
+
+test('a <tool_call> tag not followed by a JSON object is text, in prose and inside a call', () => {
+  const prose = parseAssistantText('The parser splits on <tool_call> and </tool_call> tags, see codec.ts.');
+  assert.deepEqual([prose.calls.length, prose.failures.length], [0, 0]);
+  assert.equal(prose.text, 'The parser splits on <tool_call> and </tool_call> tags, see codec.ts.');
+  const inside = parseAssistantText('<tool_call>\n{"name": "Grep", "arguments": {"pattern": "<tool_call>\\n"}}\n</tool_call>');
+  assert.deepEqual(inside.calls.map((c) => c.call), [{ name: 'Grep', arguments: { pattern: '<tool_call>\n' } }]);
+  // Whether a tag opens a call waits for the next non-blank character.
+  const parser = new ToolCallStreamParser();
+  assert.deepEqual(parser.push('x <tool_call> '), [{ type: 'text', text: 'x ' }]);
+  assert.deepEqual(parser.push('y'), [{ type: 'text', text: '<tool_call> y' }]);
+  assert.deepEqual(parser.push(' <tool_call>\nnot json\n</tool_call>').map((part) => part.type), ['text', 'tool-call-start', 'tool-call-delta', 'tool-call-error']);
+});
+
+test('reports where an invented <tool_response> starts in the raw text', () => {
+  const raw = '<tool_call>\n{"name": "Grep", "arguments": {"pattern": "<tool_response>"}}\n</tool_call>\n<tool_response>\nmade up';
+  const parser = new ToolCallStreamParser();
+  const parts = [...parser.push(raw.slice(0, 50)), ...parser.push(raw.slice(50)), ...parser.finish()];
+  const invented = parts.find((part) => part.type === 'invented-response');
+  assert.deepEqual(invented, { type: 'invented-response', offset: raw.lastIndexOf('<tool_response>') });
 });
 
 test('drops an invented <tool_response> and what follows', () => {

@@ -240,6 +240,22 @@ describe('Bash tool, bwrap isolation', { skip: skipUnless(bwrapUsable, 'bubblewr
     }
   });
 
+  test('host Unix sockets under /run cannot be reached', async () => {
+    const tree = await makeTempTree({ 'a.txt': 'a' });
+    const socketPath = `/run/loco-test-${process.pid}.sock`;
+    const listener = net.createServer((socket) => socket.end('SECRET-FROM-HOST'));
+    await new Promise<void>((resolve) => listener.listen(socketPath, resolve));
+    try {
+      const probe = `node -e "require('net').connect('${socketPath}').on('data',d=>console.log(String(d))).on('error',e=>console.log('ERR',e.code))"`;
+      const result = await runBash('bwrap', tree.root, probe);
+      assert.doesNotMatch(result.output, /SECRET-FROM-HOST/);
+      assert.match(result.output, /ERR (ENOENT|ECONNREFUSED|EACCES)/);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+      await tree.cleanup();
+    }
+  });
+
   test('the real home directory is empty inside the sandbox', async (t) => {
     const home = os.homedir();
     if (home === '/' || !existsSync(home)) return t.skip('no home directory');

@@ -238,3 +238,19 @@ test('Write and Edit refuse paths inside .git', async () => {
     await tree.cleanup();
   }
 });
+
+test('names that merely start with two dots are inside the root; .GIT is refused like .git', async () => {
+  const tree = await makeTempTree({ '..notes.txt': 'dots\n', '.GIT/config': '[core]\n' });
+  try {
+    const policy = createPathPolicy([tree.root]);
+    const readState = new FileReadState();
+    const write = createWriteTool({ policy, readState });
+    const signal = new AbortController().signal;
+    await write.run({ file_path: '..fresh.txt', content: 'ok' }, { signal });
+    assert.equal(await readFile(path.join(tree.root, '..fresh.txt'), 'utf8'), 'ok');
+    await assert.rejects(write.run({ file_path: '../outside.txt', content: 'x' }, { signal }), /outside the allowed directories/);
+    await assert.rejects(write.run({ file_path: '.GIT/hooks/pre-commit', content: 'x' }, { signal }), /version-control directory/);
+  } finally {
+    await tree.cleanup();
+  }
+});
