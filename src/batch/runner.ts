@@ -143,7 +143,9 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchResult> {
         }
         await recording.flush();
         const wallMs = () => Math.round(performance.now() - started);
-        const stopped = limit.signal.aborted && (result === undefined || result.stopReason === 'aborted');
+        // Some backends report a cancelled request as an error: once the signal fired, any
+        // failure counts as stopped (Ctrl-C or the per-query timeout), not as the query failing.
+        const stopped = limit.signal.aborted && (result === undefined || result.stopReason === 'aborted' || failure !== undefined);
         if (stopped && !limit.timedOut()) return undefined;
         if (stopped) {
           const seconds = (options.timeoutMs ?? 0) / 1000;

@@ -100,7 +100,15 @@ export function createRemoteClient(options: RemoteClientOptions): RemoteClient {
     }
     const contentType = String(response.headers['content-type'] ?? '');
     const streaming = contentType.includes('text/event-stream');
-    res.writeHead(response.statusCode, { ...forwardResponseHeaders(response.headers), 'x-loco-route': 'remote' });
+    try {
+      res.writeHead(response.statusCode, { ...forwardResponseHeaders(response.headers), 'x-loco-route': 'remote' });
+    } catch (error) {
+      // A header Node refuses to send: free the upstream socket, answer a clean error.
+      response.body.destroy();
+      const message = `loco proxy: the remote ${baseUrl} sent headers that cannot be forwarded (${errorText(error)})`;
+      sendError(exchange, 502, message, 'api_error');
+      return { status: 502, error: message };
+    }
     // The client sees the status at once, not with the first event.
     if (streaming) res.flushHeaders();
     const tap = createUsageTap(contentType);
