@@ -357,34 +357,35 @@ function checkEnv(args: readonly CommandArgument[], nested: NestedCommandCheck):
   if (index < args.length) nested(args[index], args.slice(index + 1));
 }
 
-function checkTimeout(args: readonly CommandArgument[], nested: NestedCommandCheck): void {
+/**
+ * Index of the first operand after a wrapper command's options (timeout, nice), skipping the
+ * value of options that take one; refuses options the wrapper check does not know.
+ */
+function wrapperOperandIndex(args: readonly CommandArgument[], command: string, takesValue: readonly string[], allowed: (value: string) => boolean): number {
   let index = 0;
   for (; index < args.length && args[index].value.startsWith('-'); index++) {
     const value = args[index].value;
-    if (value === '--') {
-      index++;
-      break;
-    }
-    if (['--preserve-status', '--foreground', '-v', '--verbose'].includes(value)) continue;
-    if (value === '-s' || value === '--signal' || value === '-k' || value === '--kill-after') index++;
-    else if (!/^(-s.|--signal=|-k.|--kill-after=)/.test(value)) refuse(`timeout option ${value} is not allowed`);
+    if (value === '--') return index + 1;
+    if (takesValue.includes(value)) index++;
+    else if (!allowed(value)) refuse(`${command} option ${value} is not allowed`);
   }
+  return index;
+}
+
+function checkTimeout(args: readonly CommandArgument[], nested: NestedCommandCheck): void {
+  let index = wrapperOperandIndex(
+    args,
+    'timeout',
+    ['-s', '--signal', '-k', '--kill-after'],
+    (value) => ['--preserve-status', '--foreground', '-v', '--verbose'].includes(value) || /^(-s.|--signal=|-k.|--kill-after=)/.test(value),
+  );
   index++; // the duration
   if (index >= args.length) refuse('timeout needs a command');
   nested(args[index], args.slice(index + 1));
 }
 
 function checkNice(args: readonly CommandArgument[], nested: NestedCommandCheck): void {
-  let index = 0;
-  for (; index < args.length && args[index].value.startsWith('-'); index++) {
-    const value = args[index].value;
-    if (value === '--') {
-      index++;
-      break;
-    }
-    if (value === '-n' || value === '--adjustment') index++;
-    else if (!/^(-n-?\d+|--adjustment=-?\d+|-\d+)$/.test(value)) refuse(`nice option ${value} is not allowed`);
-  }
+  const index = wrapperOperandIndex(args, 'nice', ['-n', '--adjustment'], (value) => /^(-n-?\d+|--adjustment=-?\d+|-\d+)$/.test(value));
   if (index < args.length) nested(args[index], args.slice(index + 1));
 }
 

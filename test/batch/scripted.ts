@@ -97,17 +97,6 @@ export function createGaugedBackend(inner: Backend): Backend & { peak: number } 
   return gauged;
 }
 
-/** mulberry32: a seeded random source, so failure patterns repeat. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every file under a folder, relative, sorted. */
 export async function listFiles(root: string): Promise<string[]> {

@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { seededRandom as createRandom } from './seeded-random.js';
 
 export interface TinyGgufOptions {
   /** Seeds the weights (default 1). */
@@ -90,17 +91,6 @@ export function tinyVocabulary(): { tokens: string[]; types: number[]; merges: s
   return { tokens, types, merges: [...MERGES] };
 }
 
-/** mulberry32: tiny, fast and the same everywhere. */
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function buildTensors(vocabularySize: number, seed: number): Tensor[] {
   const random = createRandom(seed);
