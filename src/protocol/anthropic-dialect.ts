@@ -210,11 +210,13 @@ export function anthropicToDialect(request: CountTokensRequest, strategy: LocalS
     group = [];
     callIds = [];
   };
-  for (const message of request.messages) {
+  for (const [index, message] of request.messages.entries()) {
     if (message.role !== 'assistant') {
       group.push(message);
       continue;
     }
+    // An empty final assistant message (the API accepts one) continues nothing: not a prefill.
+    if (index === request.messages.length - 1 && message.content.length === 0) break;
     flushGroup();
     push('assistant', assistantTurn(message.content, clientNames, toolNames, callIds, counters));
   }

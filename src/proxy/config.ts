@@ -242,6 +242,10 @@ export function resolveProxyConfig(file: ProxyFile, flags: ProxyFlags, env: Node
     idleTimeoutMs: file.local?.idleTimeoutMs ?? 60_000,
     sampling: { ...file.local?.sampling },
   };
+  const headersTimeoutMs = file.headersTimeoutMs ?? 60_000;
+  const requestTimeoutMs = file.requestTimeoutMs ?? 300_000;
+  // node:http refuses a headers timeout longer than the whole request's.
+  if (headersTimeoutMs > requestTimeoutMs) throw new LocoError('config', `proxy config: headersTimeoutMs (${headersTimeoutMs}) must not exceed requestTimeoutMs (${requestTimeoutMs})`);
   const remote: RemoteSettings = {
     url: remoteUrl(flags.remote ?? file.remote?.url ?? 'https://api.anthropic.com'),
     apiKey,
@@ -261,8 +265,8 @@ export function resolveProxyConfig(file: ProxyFile, flags: ProxyFlags, env: Node
     pricing,
     log: flags.log ?? file.log,
     maxBodyBytes: file.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    headersTimeoutMs: file.headersTimeoutMs ?? 60_000,
-    requestTimeoutMs: file.requestTimeoutMs ?? 300_000,
+    headersTimeoutMs,
+    requestTimeoutMs,
   });
 }
 
