@@ -72,6 +72,8 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     const response = responses.get(socket);
     if (!socket.writable || (response !== undefined && response.headersSent && !response.writableEnded)) return void socket.destroy();
     const { status, message } = clientErrorAnswer(error, config);
+    // A handler already reading this request logs it with the status the client got.
+    if (response !== undefined && !response.headersSent) response.statusCode = status;
     socket.end(rawAnswer(status, message));
   });
 
