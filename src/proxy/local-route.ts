@@ -14,7 +14,7 @@ import type { LocalSettings } from './config.js';
 import type { Exchange } from './exchange.js';
 import { fallbackForError, isFallback, planLocal, type Fallback } from './fallback.js';
 import { createJsonOutput, createSseOutput, type LocalOutput } from './local-output.js';
-import { offersTools, requiredCallFor, samplingFor } from './local-request.js';
+import { CallLimitFilter, callLimitFor, offersTools, requiredCallFor, samplingFor } from './local-request.js';
 
 export type LocalOutcome = { kind: 'answered' } | { kind: 'fallback'; fallback: Fallback };
 
@@ -84,6 +84,7 @@ export async function serveLocal(exchange: Exchange, request: MessagesRequest, b
   const encoder = new AnthropicStreamEncoder({ messageId: newAnthropicId('msg_'), model: request.model, estimatedInputTokens: plan.promptTokens, clientTools });
   const parser = new ToolCallStreamParser();
   const stops = new StopSequencePartFilter(request.stop_sequences ?? []);
+  const calls = new CallLimitFilter(callLimitFor(request.tool_choice));
   let generatedChars = 0;
   const startEvents = encoder.start();
   const output: LocalOutput = request.stream === true ? createSseOutput(exchange, startEvents) : createJsonOutput(exchange, startEvents);
@@ -123,15 +124,16 @@ export async function serveLocal(exchange: Exchange, request: MessagesRequest, b
       if (event.type === 'text-delta') {
         started = true;
         generatedChars += event.text.length;
-        await output.write(encoder.push(stops.push(parser.push(event.text))));
-        if (stops.hit) {
-          // The client's stop sequence: generation ends here, as the API's does.
+        await output.write(encoder.push(calls.push(stops.push(parser.push(event.text)))));
+        if (stops.hit || calls.reached) {
+          // The client's stop sequence, or the one call it allows: generation ends here, as
+          // the API's does; what the model wrote after is never sent.
           controller.abort();
           const usage = await usageAfterStop(iterator, plan.promptTokens, generatedChars);
-          return end([...encoder.push(stops.push(parser.finish())), ...encoder.finish('stop', usage, stops.matched)], usage);
+          return end(encoder.finish('stop', usage, stops.matched), usage);
         }
       } else if (event.type === 'finish') {
-        const last = encoder.push([...stops.push(parser.finish()), ...stops.flush()]);
+        const last = encoder.push(calls.push([...stops.push(parser.finish()), ...stops.flush()]));
         return end([...last, ...encoder.finish(event.reason, event.usage, stops.matched)], event.usage);
       } else {
         if (!output.committed) return { kind: 'fallback', fallback: fallbackForError(event.error) };

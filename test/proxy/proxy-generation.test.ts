@@ -115,6 +115,20 @@ describe('tool_choice on the local route', () => {
     assert.deepEqual(backend.requests[1].requiredToolCall?.tools.map((tool) => tool.name), ['Read']);
   });
 
+  it('disable_parallel_tool_use: the first call ends the answer, and generation stops there', async () => {
+    const read = '<tool_call>\n{"name": "Read", "arguments": {"file_path": "/a"}}\n</tool_call>';
+    const backend = scriptedBackend(async function* (signal) {
+      for (const text of ['Two calls.\n', read.slice(0, 20), `${read.slice(20)}\n${GREP_CALL.slice(0, 15)}`, GREP_CALL.slice(15)]) yield { type: 'text-delta', text };
+      await untilAborted(signal);
+      yield { type: 'finish', reason: 'aborted', usage: { promptTokens: 10, cachedTokens: 0, completionTokens: 30 }, text: '' };
+    });
+    const proxy = await proxyOver(backend);
+    const message = await proxy.client.messages.stream({ ...ASK, tools: TOOLS, tool_choice: { type: 'auto', disable_parallel_tool_use: true } }).finalMessage();
+    assert.deepEqual(message.content.map((block) => (block.type === 'tool_use' ? block.name : block.type)), ['text', 'Read']);
+    assert.equal(message.stop_reason, 'tool_use');
+    assert.equal(backend.aborted, 1);
+  });
+
   it('any / tool on a backend that cannot force a call: falls back to the remote with the reason logged', async () => {
     const backend = createFakeBackend([]);
     const proxy = await proxyOver(backend);
