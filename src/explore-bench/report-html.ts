@@ -15,9 +15,9 @@ function barChart(report: ScoreReport): string {
   ];
   const barHeight = 16;
   const groupHeight = report.runs.length * (barHeight + 4) + 26;
-  const width = 640;
+  const width = 700;
   const left = 90;
-  const scale = (value: number) => left + value * (width - left - 20);
+  const scale = (value: number) => left + value * (width - left - 60);
   const parts: string[] = [];
   metrics.forEach(([label, pick], group) => {
     const top = group * groupHeight;
@@ -32,7 +32,7 @@ function barChart(report: ScoreReport): string {
         const high = scale(value.interval.high).toFixed(1);
         parts.push(`<line class="interval" x1="${low}" x2="${high}" y1="${y + barHeight / 2}" y2="${y + barHeight / 2}" stroke="#1a202c" stroke-width="1.5"/><line x1="${low}" x2="${low}" y1="${y + 3}" y2="${y + barHeight - 3}" stroke="#1a202c"/><line x1="${high}" x2="${high}" y1="${y + 3}" y2="${y + barHeight - 3}" stroke="#1a202c"/>`);
       }
-      parts.push(`<text x="${(scale(value.mean) + 4).toFixed(1)}" y="${y + 12}" font-size="11">${value.mean.toFixed(3)}</text>`);
+      parts.push(`<text x="${(scale(Math.max(value.mean, value.interval?.high ?? 0)) + 5).toFixed(1)}" y="${y + 12}" font-size="11">${value.mean.toFixed(3)}</text>`);
     });
   });
   const axis = [0, 0.25, 0.5, 0.75, 1].map((tick) => `<line x1="${scale(tick)}" x2="${scale(tick)}" y1="0" y2="${metrics.length * groupHeight}" stroke="#e2e8f0"/>`).join('');
