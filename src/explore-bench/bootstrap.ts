@@ -8,7 +8,7 @@ export interface Interval {
   high: number;
 }
 
-export const BOOTSTRAP_RESAMPLES = 2000;
+export const BOOTSTRAP_RESAMPLES = 1000;
 
 export function mean(values: readonly number[]): number {
   let sum = 0;
@@ -25,11 +25,14 @@ function percentileOfSorted(sorted: Float64Array, fraction: number): number {
 export function bootstrapInterval(values: readonly number[], seed: number, resamples = BOOTSTRAP_RESAMPLES): Interval | undefined {
   const n = values.length;
   if (n === 0) return undefined;
+  const data = Float64Array.from(values);
+  // Constant data (an oracle's 1.0s, an empty run's 0s) needs no resampling.
+  if (data.every((value) => value === data[0])) return { low: data[0], high: data[0] };
   const random = seededRandom(seed);
   const means = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
     let sum = 0;
-    for (let i = 0; i < n; i++) sum += values[Math.floor(random() * n)];
+    for (let i = 0; i < n; i++) sum += data[(random() * n) | 0];
     means[r] = sum / n;
   }
   means.sort();

@@ -4,9 +4,9 @@
 // (an imported set without --repo) gets no function-level score.
 import { stat } from 'node:fs/promises';
 import { LocoError } from '../errors.js';
-import { openRepo, readFilesAt, resolveCommit, type GitRepo } from './git.js';
+import { existingCommits, openRepo, readObjects, type GitRepo } from './git.js';
 import type { LineRange } from './line-ranges.js';
-import { definitionsIn, enclosingDefinitions } from './symbols.js';
+import { definitionsIn, enclosingDefinitions, type Definition } from './symbols.js';
 import type { BenchTask } from './task-file.js';
 
 async function isDirectory(dir: string): Promise<boolean> {
@@ -19,25 +19,36 @@ async function isDirectory(dir: string): Promise<boolean> {
 
 export async function functionTruths(tasks: readonly BenchTask[], repoOverride?: string): Promise<Map<string, Map<string, LineRange[]>>> {
   const result = new Map<string, Map<string, LineRange[]>>();
-  const repos = new Map<string, GitRepo | undefined>();
+  const byRepo = new Map<string, BenchTask[]>();
   for (const task of tasks) {
     const where = repoOverride ?? task.repo;
-    if (!repos.has(where)) repos.set(where, (await isDirectory(where)) ? await openRepo(where, { needHistory: false }) : undefined);
-    const repo = repos.get(where);
-    if (!repo) continue;
-    if ((await resolveCommit(repo, task.commit)) === undefined) {
-      throw new LocoError('usage', `task ${task.id}: ${repo.root} has no commit ${task.commit} (it may have been rewritten or not fetched): fetch it, pass --repo with a clone that has it, or --no-function-level`);
+    byRepo.set(where, [...(byRepo.get(where) ?? []), task]);
+  }
+  // Many tasks share a file's contents (the same file at nearby commits): parse each once.
+  const parsed = new Map<string, Definition[] | undefined>();
+  for (const [where, ofRepo] of byRepo) {
+    if (!(await isDirectory(where))) continue;
+    const repo: GitRepo = await openRepo(where, { needHistory: false });
+    const present = await existingCommits(repo, [...new Set(ofRepo.map((task) => task.commit))]);
+    const lost = ofRepo.find((task) => !present.has(task.commit));
+    if (lost) {
+      throw new LocoError('usage', `task ${lost.id}: ${repo.root} has no commit ${lost.commit} (it may have been rewritten or not fetched): fetch it, pass --repo with a clone that has it, or --no-function-level`);
     }
-    const sources = await readFilesAt(repo, task.commit, task.truth.files);
-    const functions = new Map<string, LineRange[]>();
-    for (const file of task.truth.files) {
-      const source = sources.get(file);
-      const definitions = source === undefined ? undefined : await definitionsIn(file, source);
-      if (!definitions) continue;
-      const enclosing = enclosingDefinitions(definitions, task.truth.lines[file] ?? []);
-      if (enclosing.length > 0) functions.set(file, enclosing.map((definition): LineRange => [definition.start, definition.end]));
+    const sources = await readObjects(repo, ofRepo.flatMap((task) => task.truth.files.map((file) => `${task.commit}:${file}`)));
+    for (const task of ofRepo) {
+      const functions = new Map<string, LineRange[]>();
+      for (const file of task.truth.files) {
+        const source = sources.get(`${task.commit}:${file}`);
+        if (source === undefined) continue;
+        const key = `${file}\0${source}`;
+        if (!parsed.has(key)) parsed.set(key, await definitionsIn(file, source));
+        const definitions = parsed.get(key);
+        if (!definitions) continue;
+        const enclosing = enclosingDefinitions(definitions, task.truth.lines[file] ?? []);
+        if (enclosing.length > 0) functions.set(file, enclosing.map((definition): LineRange => [definition.start, definition.end]));
+      }
+      result.set(task.id, functions);
     }
-    result.set(task.id, functions);
   }
   return result;
 }

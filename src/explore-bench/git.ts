@@ -51,43 +51,57 @@ export async function resolveCommit(repo: GitRepo, ref: string): Promise<string 
   }
 }
 
-/**
- * Reads `commit:path` for every path in one `git cat-file --batch`; a path the commit does not
- * hold (or that is not a file) maps to undefined.
- */
-export function readFilesAt(repo: GitRepo, commit: string, paths: readonly string[]): Promise<Map<string, string | undefined>> {
-  const broken = paths.find((file) => /[\n\r]/.test(file));
+/** Runs `git cat-file <mode>` over `specs` in one process and returns its raw output. */
+function catFile(repo: GitRepo, mode: '--batch' | '--batch-check', specs: readonly string[]): Promise<Buffer> {
+  const broken = specs.find((spec) => /[\n\r]/.test(spec));
   if (broken !== undefined) return Promise.reject(new LocoError('usage', `a path with a line break cannot be read: ${JSON.stringify(broken)}`));
   return new Promise((resolve, reject) => {
-    const child = spawn('git', ['cat-file', '--batch'], { cwd: repo.root, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', ['cat-file', mode], { cwd: repo.root, stdio: ['pipe', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', (error) => reject(new LocoError('io', `cannot run git: ${error.message}`, { cause: error })));
     child.on('close', (code) => {
-      if (code !== 0) {
-        reject(new LocoError('io', `git cat-file failed in ${repo.root}: ${stderr.trim()}`));
-        return;
-      }
-      const output = Buffer.concat(chunks);
-      const files = new Map<string, string | undefined>();
-      let offset = 0;
-      for (const file of paths) {
-        const newline = output.indexOf(10, offset);
-        const header = output.subarray(offset, newline).toString('utf8');
-        offset = newline + 1;
-        const match = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
-        if (!match) {
-          files.set(file, undefined); // "<spec> missing" or ambiguous
-          continue;
-        }
-        const size = Number(match[2]);
-        files.set(file, match[1] === 'blob' ? output.subarray(offset, offset + size).toString('utf8') : undefined);
-        offset += size + 1;
-      }
-      resolve(files);
+      if (code === 0) resolve(Buffer.concat(chunks));
+      else reject(new LocoError('io', `git cat-file failed in ${repo.root}: ${stderr.trim()}`));
     });
-    child.stdin.end(paths.map((file) => `${commit}:${file}\n`).join(''));
+    child.stdin.end(specs.map((spec) => `${spec}\n`).join(''));
   });
+}
+
+/**
+ * Reads every object spec (`<commit>:<path>`) in one `git cat-file --batch`; a spec the
+ * repository does not resolve to a file maps to undefined.
+ */
+export async function readObjects(repo: GitRepo, specs: readonly string[]): Promise<Map<string, string | undefined>> {
+  const output = await catFile(repo, '--batch', specs);
+  const files = new Map<string, string | undefined>();
+  let offset = 0;
+  for (const spec of specs) {
+    const newline = output.indexOf(10, offset);
+    const header = output.subarray(offset, newline).toString('utf8');
+    offset = newline + 1;
+    const match = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+    if (!match) {
+      files.set(spec, undefined); // "<spec> missing" or ambiguous
+      continue;
+    }
+    const size = Number(match[2]);
+    files.set(spec, match[1] === 'blob' ? output.subarray(offset, offset + size).toString('utf8') : undefined);
+    offset += size + 1;
+  }
+  return files;
+}
+
+/** `commit:path` for every path, in one process. */
+export async function readFilesAt(repo: GitRepo, commit: string, paths: readonly string[]): Promise<Map<string, string | undefined>> {
+  const objects = await readObjects(repo, paths.map((file) => `${commit}:${file}`));
+  return new Map(paths.map((file) => [file, objects.get(`${commit}:${file}`)]));
+}
+
+/** Which of `commits` the repository has, checked in one process. */
+export async function existingCommits(repo: GitRepo, commits: readonly string[]): Promise<Set<string>> {
+  const lines = (await catFile(repo, '--batch-check', commits.map((commit) => `${commit}^{commit}`))).toString('utf8').split('\n');
+  return new Set(commits.filter((_, index) => / commit \d+$/.test(lines[index] ?? '')));
 }
