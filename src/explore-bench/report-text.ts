@@ -14,8 +14,8 @@ function row(cells: readonly (string | number)[]): string {
 
 export function scoreTable(report: ScoreReport): string[] {
   return [
-    row(['run', 'tasks', 'no citation', 'file P', 'file R', 'file F1 [95% CI]', 'line P', 'line R', 'line F1 [95% CI]', 'line F0.5 [95% CI]', 'function hit [95% CI]', 'citations/answer', 'outside repo']),
-    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    row(['run', 'tasks', 'no citation', 'file P', 'file R', 'file F1 [95% CI]', 'line P', 'line R', 'line F1 [95% CI]', 'line F0.5 [95% CI]', 'function hit [95% CI]', 'citations/answer', 'cited/truth lines (median)', 'outside repo']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
     ...report.runs.map((run) =>
       row([
         run.run,
@@ -30,6 +30,7 @@ export function scoreTable(report: ScoreReport): string[] {
         formatScore(run.line.f05),
         run.functionHit ? `${formatScore(run.functionHit)} (${run.functionHit.tasks})` : 'n/a',
         run.citationsPerAnswer.toFixed(2),
+        run.overCitation.toFixed(2),
         run.outsideCitations,
       ]),
     ),

@@ -23,6 +23,8 @@ export interface TaskScore {
   file: PrecisionRecall;
   line: PrecisionRecall & { f05: number };
   citedLines: number;
+  /** Lines in the truth: citedLines / truthLines above 1 is over-citation. */
+  truthLines: number;
   /** 1 or 0; undefined when the truth lines lie in no definition (or definitions are unknown). */
   functionHit?: number;
 }
@@ -65,7 +67,7 @@ const ZERO = { precision: 0, recall: 0, f1: 0 };
 export function scoreParsed(truth: PreparedTruth, parsed: ParsedAnswer | undefined): TaskScore {
   const base = { id: truth.task.id, kind: truth.task.kind, missing: parsed === undefined, citations: parsed?.count ?? 0, outside: parsed?.outside ?? 0 };
   if (!parsed || parsed.files.length === 0) {
-    return { ...base, noCitation: true, file: ZERO, line: { ...ZERO, f05: 0 }, citedLines: 0, ...(truth.functions && truth.functions.size > 0 ? { functionHit: 0 } : {}) };
+    return { ...base, noCitation: true, file: ZERO, line: { ...ZERO, f05: 0 }, citedLines: 0, truthLines: truth.lineCount, ...(truth.functions && truth.functions.size > 0 ? { functionHit: 0 } : {}) };
   }
   let fileHits = 0;
   let citedLines = 0;
@@ -86,6 +88,7 @@ export function scoreParsed(truth: PreparedTruth, parsed: ParsedAnswer | undefin
     file: precisionRecall(fileHits, parsed.files.length, truth.files.size),
     line: { ...line, f05: fBeta(line.precision, line.recall, 0.5) },
     citedLines,
+    truthLines: truth.lineCount,
     ...(truth.functions && truth.functions.size > 0 ? { functionHit } : {}),
   };
 }

@@ -29,6 +29,8 @@ export interface RunScore {
   nMissing: number;
   outsideCitations: number;
   citationsPerAnswer: number;
+  /** Median over cited tasks of cited lines / truth lines (1 = as many as needed). */
+  overCitation: number;
   file: { precision: number; recall: number; f1: MeanWithInterval };
   line: { precision: number; recall: number; f1: MeanWithInterval; f05: MeanWithInterval };
   /** Over tasks whose truth lies in a definition. */
@@ -46,6 +48,13 @@ export interface ScoreReport {
   runs: RunScore[];
   comparisons: (PairedComparison & { a: string; b: string; metric: string })[];
   results: TaskResult[];
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function withInterval(values: readonly number[], seed: number): MeanWithInterval {
@@ -90,6 +99,7 @@ function summarizeRun(run: string, results: readonly TaskResult[], seed: number)
     nMissing: results.filter((result) => result.missing).length,
     outsideCitations: results.reduce((sum, result) => sum + result.outside, 0),
     citationsPerAnswer: mean(results.filter((result) => !result.missing).map((result) => result.citations)),
+    overCitation: median(results.filter((result) => !result.noCitation && result.truthLines > 0).map((result) => result.citedLines / result.truthLines)),
     file: { precision: mean(results.map((result) => result.file.precision)), recall: mean(results.map((result) => result.file.recall)), f1: withInterval(results.map((result) => result.file.f1), seed) },
     line: {
       precision: mean(results.map((result) => result.line.precision)),

@@ -80,6 +80,19 @@ describe('loco bench make on a small repository', () => {
     assert.equal(report.byKind.definition.rejected['no-docstring'], 1);
   });
 
+  it('--since and --languages narrow the history; when nothing is left it says so and writes nothing', async () => {
+    const file = path.join(out.root, 'narrow.jsonl');
+    for (const flags of [['--since', '2030-01-01'], ['--languages', 'typescript']]) {
+      const run = await runCli(['bench', 'make', repo.root, '--out', file, '--kinds', 'localization', ...flags]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /no task passed the filters.*nothing was written/);
+      assert.equal(existsSync(file), false);
+    }
+    const unknown = await runCli(['bench', 'make', repo.root, '--out', file, '--languages', 'cobol']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown language "cobol".*python/);
+  });
+
   it('refuses a directory that is not a git repository and a shallow clone, writing nothing', async () => {
     const plain = await makeTempTree({ 'a.py': 'x = 1\n' });
     const shallowParent = await makeTempTree();

@@ -62,6 +62,7 @@ describe('scoreAnswer (hand-computed)', () => {
     assert.ok(Math.abs(score.line.f1 - 2 / 7) < 1e-12);
     assert.ok(Math.abs(score.line.f05 - 5 / 19) < 1e-12);
     assert.equal(score.citedLines, 20);
+    assert.equal(score.truthLines, 15);
     assert.equal(score.functionHit, 1);
     assert.equal(score.noCitation, false);
   });
@@ -156,6 +157,7 @@ describe('loco bench score on real tqdm tasks', { skip: TQDM_SKIP }, () => {
     assert.deepEqual(oracle.line.f1.interval, { low: 1, high: 1 });
     assert.ok(oracle.functionHit.tasks > tasks.length / 2);
     assert.equal(oracle.nNoCitation, 0);
+    assert.equal(oracle.overCitation, 1, 'the oracle cites exactly as many lines as the truth has');
     assert.equal(oracle.outsideCitations, 0);
     assert.deepEqual(oracle.usage, { tasks: tasks.length, turns: 3, toolCalls: 3, toolCallsByTool: { Grep: 2, Read: 1 }, promptTokens: 1000, completionTokens: 100, cachedTokens: 400, totalTokens: 1100, wallMs: 2000 });
     assert.equal(empty.nNoCitation, tasks.length);
@@ -165,7 +167,7 @@ describe('loco bench score on real tqdm tasks', { skip: TQDM_SKIP }, () => {
     assert.deepEqual([lineComparison.metric, lineComparison.wins, lineComparison.losses, lineComparison.difference], ['line F1', tasks.length, 0, 1]);
     const results = (await readFile(path.join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
     assert.equal(results.length, 2 * tasks.length);
-    assert.match(await readFile(path.join(out, 'report.md'), 'utf8'), /\| oracle \| 40 \| 0 \| 1\.000/);
+    assert.match(await readFile(path.join(out, 'report.md'), 'utf8'), /\| oracle \| 40 \| 0 \| 1\.000 .*\| 1\.00 \| 0 \|/);
     assert.match(run.stdout, /line F1: oracle - empty = 1\.000/);
   });
 
