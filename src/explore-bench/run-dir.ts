@@ -47,7 +47,10 @@ export async function readRunFolder(dir: string, ids: readonly string[]): Promis
       throw new LocoError('usage', `${path.join(dir, 'summary.json')} is not JSON (${(error as Error).message}): restore it or remove it to score the answers alone`);
     }
     for (const record of summary.queries ?? []) if (record && typeof record.id === 'string') records.set(record.id, record);
-    if (typeof summary.settings?.repo === 'string') roots.push(path.resolve(dir, summary.settings.repo));
+    // `loco batch` records --repo as typed: relative to where it ran, which is unknown here;
+    // the scoring directory and the run folder are the likely places (both only prefix-match).
+    const repo = summary.settings?.repo;
+    if (typeof repo === 'string') roots.push(...new Set([path.resolve(repo), path.resolve(dir, repo)]));
   }
   return { name: path.basename(path.resolve(dir)), dir, answers, records, roots };
 }
