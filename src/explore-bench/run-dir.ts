@@ -1,5 +1,6 @@
 // Reads a run folder in `loco batch`'s layout: `<id>.md` answers, `summary.json` (per-query
-// turns, tool calls, tokens, wall time). A missing summary is fine (answers alone score);
+// turns, tool calls, tokens, wall time; an absolute `repo` on a query, where a run records the
+// checkout it explored, makes citations under it repo-relative). A missing summary is fine (answers alone score);
 // a summary that is not JSON is an error naming the file.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -46,7 +47,13 @@ export async function readRunFolder(dir: string, ids: readonly string[]): Promis
     } catch (error) {
       throw new LocoError('usage', `${path.join(dir, 'summary.json')} is not JSON (${(error as Error).message}): restore it or remove it to score the answers alone`);
     }
-    for (const record of summary.queries ?? []) if (record && typeof record.id === 'string') records.set(record.id, record);
+    for (const record of summary.queries ?? []) {
+      if (!record || typeof record.id !== 'string') continue;
+      records.set(record.id, record);
+      // A bench run explores one checkout per commit and may record it per query.
+      const checkout = (record as { repo?: unknown }).repo;
+      if (typeof checkout === 'string' && path.isAbsolute(checkout) && !roots.includes(checkout)) roots.push(checkout);
+    }
     // `loco batch` records --repo as typed: relative to where it ran, which is unknown here;
     // the scoring directory and the run folder are the likely places (both only prefix-match).
     const repo = summary.settings?.repo;

@@ -138,7 +138,11 @@ describe('loco bench score on real tqdm tasks', { skip: TQDM_SKIP }, () => {
       await writeFile(path.join(oracle, `${entry.id}.md`), `Found it.\n<final_answer>\n${citations.join('\n')}\n</final_answer>\n`);
       await writeFile(path.join(empty, `${entry.id}.md`), 'I could not find it; see /etc/hosts:1 maybe.\n');
     }
-    const summary = { queries: tasks.map((entry) => ({ id: entry.id, line: 1, status: 'ok', turns: 3, toolCalls: { Grep: 2, Read: 1 }, tokens: { prompt: 1000, cached: 400, completion: 100 }, wallMs: 2000 })), settings: { repo: repo.root } };
+    // Absolute citations under the task's repo (even tasks) count as repo-relative; so do those
+    // under a checkout a query records (the first task), as a bench run will write them.
+    const checkout = '/checkouts/tqdm-at-commit';
+    await writeFile(path.join(oracle, `${tasks[1].id}.md`), Object.entries(tasks[1].truth.lines).flatMap(([file, ranges]) => ranges.map(([start, end]) => `${checkout}/${file}:${start}-${end}`)).join('\n'));
+    const summary = { queries: tasks.map((entry, index) => ({ id: entry.id, line: 1, status: 'ok', turns: 3, toolCalls: { Grep: 2, Read: 1 }, tokens: { prompt: 1000, cached: 400, completion: 100 }, wallMs: 2000, ...(index === 1 ? { repo: checkout } : {}) })), settings: { repo: repo.root } };
     await writeFile(path.join(oracle, 'summary.json'), JSON.stringify(summary));
   });
   after(async () => {
