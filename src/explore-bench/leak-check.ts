@@ -22,7 +22,13 @@ export function checkLeak(question: string, truthFiles: readonly string[]): Leak
     const base = file.slice(file.lastIndexOf('/') + 1);
     // A whole word: "std.py" leaks, "test_std.py" or "mystd.pyc" does not name it.
     const pattern = new RegExp(`(^|[^\\w.-])${escapeRegExp(base)}($|[^\\w-]|\\.(?!\\w))`, 'i');
-    if (pattern.test(question)) named.push(base);
+    if (pattern.test(question)) {
+      named.push(base);
+      continue;
+    }
+    // The same path as a dotted module ("tqdm.contrib.discord" for tqdm/contrib/discord.py).
+    const module = file.replace(/\.[^./]+$/, '').replace(/\/(__init__|index)$/, '').split('/').join('.');
+    if (module.includes('.') && new RegExp(`(^|[^\\w.])${escapeRegExp(module)}($|[^\\w])`, 'i').test(question)) named.push(module);
   }
   return { checked: [...truthFiles], named };
 }
