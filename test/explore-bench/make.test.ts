@@ -80,7 +80,7 @@ describe('loco bench make on a small repository', () => {
     assert.equal(report.byKind.definition.rejected['no-docstring'], 1);
   });
 
-  it('--since and --languages narrow the history; when nothing is left it says so and writes nothing', async () => {
+  it('--since and --languages narrow the history; when nothing is left, or --commit names no commit, it says so and writes nothing', async () => {
     const file = path.join(out.root, 'narrow.jsonl');
     for (const flags of [['--since', '2030-01-01'], ['--languages', 'typescript']]) {
       const run = await runCli(['bench', 'make', repo.root, '--out', file, '--kinds', 'localization', ...flags]);
@@ -88,6 +88,10 @@ describe('loco bench make on a small repository', () => {
       assert.match(run.stderr, /no task passed the filters.*nothing was written/);
       assert.equal(existsSync(file), false);
     }
+    const gone = await runCli(['bench', 'make', repo.root, '--out', file, '--commit', 'f'.repeat(40)]);
+    assert.equal(gone.code, 2);
+    assert.match(gone.stderr, /has no commit "f{40}": pass an existing commit/);
+    assert.equal(existsSync(file), false);
     const unknown = await runCli(['bench', 'make', repo.root, '--out', file, '--languages', 'cobol']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown language "cobol".*python/);
