@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { LocoError } from '../errors.js';
 import { runAsk } from './ask.js';
 import { registerBatchCommand } from './batch.js';
+import { registerBenchCommand } from './bench.js';
 import { registerEvalCommand } from './eval.js';
 import { registerModelCommand } from './model.js';
 import { registerProxyCommand } from './proxy.js';
@@ -53,6 +54,7 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
   registerProxyCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerEvalCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerBatchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
+  registerBenchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   return program;
 }
 
