@@ -11,7 +11,7 @@ import { toDialectMessages, toolSignatures } from './chat-dialect.js';
 import { AssistantOutputConverter, type OpenAIToolCall, type RawTurnMemory } from './chat-output.js';
 import type { ChatCompletionRequest } from './chat-request.js';
 import { invalidRequest } from './errors.js';
-import { StopSequenceScanner } from './stop-sequences.js';
+import { StopSequenceScanner } from '../protocol/stop-sequences.js';
 
 /** What the server needs of the engine: the embedded backend, or a fake in tests. */
 export interface ServeEngine {

@@ -8,7 +8,7 @@ import { AssistantOutputConverter, RawTurnMemory, type OutputPart } from '../../
 import { ACCEPTED_FIELDS, parseChatRequest, type ChatCompletionRequest } from '../../src/serve/chat-request.js';
 import { prepareCompletion } from '../../src/serve/completion.js';
 import { errorFromEngine, HttpError } from '../../src/serve/errors.js';
-import { StopSequenceScanner } from '../../src/serve/stop-sequences.js';
+import { StopSequenceScanner } from '../../src/protocol/stop-sequences.js';
 import { GREP_TOOL, READ_TOOL, TOOL_CONVERSATION, TOOL_CONVERSATION_DIALECT } from './fixtures.js';
 
 function valid(body: unknown): ChatCompletionRequest {

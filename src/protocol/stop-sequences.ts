@@ -1,16 +1,22 @@
-// OpenAI `stop` strings over streamed text: the engine stops only on end-of-turn tokens, so
-// the server watches the text. Text that could be the start of a stop string is held back
-// until the next chunk decides, so a stop string split across chunks is still found and
-// never reaches the client. Pure.
+// Stop strings (OpenAI `stop`, Anthropic `stop_sequences`) over streamed text: backends stop
+// only on end-of-turn tokens, so the caller watches the text. Text that could be the start of
+// a stop string is held back until the next chunk decides, so a stop string split across
+// chunks is still found and never reaches the client. Pure.
 
 export class StopSequenceScanner {
   private held = '';
   private stopped = false;
+  private matchedStop: string | undefined;
 
   constructor(private readonly stops: readonly string[]) {}
 
   get hit(): boolean {
     return this.stopped;
+  }
+
+  /** The stop string that ended the text (the earliest in the text; the first listed on a tie). */
+  get matched(): string | undefined {
+    return this.matchedStop;
   }
 
   /** Text safe to emit now; after a hit, everything from the stop string on is dropped. */
@@ -20,8 +26,11 @@ export class StopSequenceScanner {
     const text = this.held + chunk;
     let cut = -1;
     for (const stop of this.stops) {
-      const at = text.indexOf(stop);
-      if (at !== -1 && (cut === -1 || at < cut)) cut = at;
+      const at = stop === '' ? -1 : text.indexOf(stop);
+      if (at !== -1 && (cut === -1 || at < cut)) {
+        cut = at;
+        this.matchedStop = stop;
+      }
     }
     if (cut !== -1) {
       this.stopped = true;
