@@ -5,9 +5,9 @@
 // streamed text with the finish event's text, time to first token and idle timeouts.
 // The stream ends with exactly one of `finish`, `aborted` or `error`, and never throws.
 import { LocoError, toLocoError } from '../errors.js';
-import { emptyUsage, type ToolCall, type Usage } from '../protocol/messages.js';
+import { emptyUsage, type Usage } from '../protocol/messages.js';
 import { StopSequenceScanner } from '../protocol/stop-sequences.js';
-import { ToolCallStreamParser, type ParsedPart } from '../protocol/tool-call-parser.js';
+import { ToolCallStreamParser, type ParsedPart, type TurnContentPart } from '../protocol/tool-call-parser.js';
 import type { BackendEvent } from './types.js';
 
 export interface TurnStreamOptions {
@@ -37,9 +37,8 @@ interface TurnTimes {
 }
 
 export type TurnPart =
-  | { type: 'text'; text: string }
-  | { type: 'tool-call'; index: number; call: ToolCall; raw: string; repaired: boolean }
-  | { type: 'tool-call-error'; index: number; raw: string; message: string }
+  /** Visible text, a parsed `<tool_call>`, or one whose JSON could not be read. */
+  | TurnContentPart
   | ({
       type: 'finish';
       reason: TurnEndReason;
