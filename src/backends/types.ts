@@ -16,6 +16,12 @@ export interface BackendRequest {
    * backends need not send them; a backend that can constrain tool calls uses them.
    */
   tools?: readonly ToolSignature[];
+  /**
+   * The answer must be exactly one call of one of these tools (Anthropic `tool_choice` any or
+   * tool, OpenAI `required`). Only for backends whose `info.forcesToolCalls` is true; others
+   * would ignore it, so callers check the flag first.
+   */
+  requiredToolCall?: { tools: readonly ToolSignature[] };
 }
 
 export type FinishReason = 'stop' | 'length' | 'aborted';
@@ -30,6 +36,8 @@ export interface BackendInfo {
   description: string;
   /** Context window in tokens when known. */
   contextSize?: number;
+  /** Honours `BackendRequest.requiredToolCall` (a grammar-forced call). */
+  forcesToolCalls?: boolean;
 }
 
 export interface Backend {

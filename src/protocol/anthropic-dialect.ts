@@ -83,6 +83,8 @@ function systemPromptFor(strategy: LocalSystemPrompt, clientSystem: string, tool
   return trainingSystemPrompt(known.length > 0 ? known : names);
 }
 
+type ToolResultBlock = Extract<ContentBlock, { type: 'tool_result' }>;
+
 interface Counters {
   droppedAttachments: number;
 }
@@ -100,7 +102,7 @@ export function toTrainingReadFormat(text: string): string {
   return text.replace(/^ *(\d+)\t/gm, (_match, number: string) => `${number.padStart(6)}→`);
 }
 
-function toolResultText(block: Extract<ContentBlock, { type: 'tool_result' }>, toolNames: ReadonlyMap<string, string>, counters: Counters): string {
+function toolResultText(block: ToolResultBlock, toolNames: ReadonlyMap<string, string>, counters: Counters): string {
   const { content } = block;
   let text: string;
   if (content === undefined) text = '';
@@ -113,21 +115,52 @@ function toolResultText(block: Extract<ContentBlock, { type: 'tool_result' }>, t
   return toolNames.get(block.tool_use_id) === 'Read' && block.is_error !== true ? toTrainingReadFormat(text) : text;
 }
 
-function userTurn(content: AnthropicMessage['content'], toolNames: ReadonlyMap<string, string>, counters: Counters): string {
+/** A message's text for the model, tool results left out (they are placed by `orderToolResults`). */
+function userText(content: AnthropicMessage['content'], counters: Counters): string {
   if (typeof content === 'string') return content;
-  const results: string[] = [];
   const texts: string[] = [];
   for (const block of content) {
-    if (block.type === 'tool_result') results.push(toolResultText(block as Extract<ContentBlock, { type: 'tool_result' }>, toolNames, counters));
-    else if (block.type === 'text' && typeof block.text === 'string') texts.push(block.text);
+    if (block.type === 'tool_result') continue;
+    if (block.type === 'text' && typeof block.text === 'string') texts.push(block.text);
     else if (block.type === 'thinking' || block.type === 'redacted_thinking') continue;
     else texts.push(attachmentNote(block, counters));
   }
-  // All results of one assistant turn in ONE user turn, in call order; the client's text after.
-  return [results.length > 0 ? renderToolResults(results) : '', texts.join('\n')].filter((part) => part !== '').join('\n');
+  return texts.join('\n');
 }
 
-function assistantTurn(content: AnthropicMessage['content'], clientNames: ReadonlySet<string>, toolNames: Map<string, string>, counters: Counters): string {
+function toolResultsOf(content: AnthropicMessage['content']): ToolResultBlock[] {
+  return typeof content === 'string' ? [] : content.filter((block): block is ToolResultBlock => block.type === 'tool_result');
+}
+
+/** The `<tool_response>` text of a call the client sent no result for. */
+export const MISSING_RESULT = '<tool_use_error>loco proxy: the client sent no result for this call</tool_use_error>';
+
+/**
+ * The results for one assistant turn's calls, in call order: the dialect has no ids, so the
+ * n-th `<tool_response>` answers the n-th `<tool_call>`, while clients (Claude Code) send
+ * results in completion order. A call without a result gets MISSING_RESULT in its slot;
+ * results naming no call (rejected by the request checks before conversion) go last, never
+ * dropped.
+ */
+export function orderToolResults<T extends { tool_use_id: string }>(callIds: readonly string[], results: readonly T[]): (T | undefined)[] {
+  const byId = new Map<string, T>();
+  for (const result of results) if (!byId.has(result.tool_use_id)) byId.set(result.tool_use_id, result);
+  const ordered: (T | undefined)[] = callIds.map((id) => byId.get(id));
+  const calls = new Set(callIds);
+  for (const result of results) if (!calls.has(result.tool_use_id)) ordered.push(result);
+  return ordered;
+}
+
+/** One user turn from consecutive non-assistant messages (Anthropic merges them; ChatML alternates). */
+function userGroupTurn(group: readonly AnthropicMessage[], callIds: readonly string[], toolNames: ReadonlyMap<string, string>, counters: Counters): string {
+  const results = orderToolResults(callIds, group.flatMap((message) => toolResultsOf(message.content)));
+  const texts = group.map((message) => (message.role === 'system' ? systemReminder(message.content) : userText(message.content, counters))).filter((text) => text !== '');
+  const responses = results.map((result) => (result === undefined ? MISSING_RESULT : toolResultText(result, toolNames, counters)));
+  // All results of one assistant turn in ONE user turn, in call order; the client's text after.
+  return [responses.length > 0 ? renderToolResults(responses) : '', texts.join('\n\n')].filter((part) => part !== '').join('\n');
+}
+
+function assistantTurn(content: AnthropicMessage['content'], clientNames: ReadonlySet<string>, toolNames: Map<string, string>, callIds: string[], counters: Counters): string {
   if (typeof content === 'string') return content;
   let text = '';
   const calls: ToolCall[] = [];
@@ -136,6 +169,7 @@ function assistantTurn(content: AnthropicMessage['content'], clientNames: Readon
     else if (block.type === 'tool_use') {
       const use = block as Extract<ContentBlock, { type: 'tool_use' }>;
       toolNames.set(use.id, use.name);
+      callIds.push(use.id);
       calls.push({ name: modelToolName(use.name, clientNames), arguments: isRecord(use.input) ? use.input : {} });
     } else if (block.type === 'thinking' || block.type === 'redacted_thinking') continue;
     else text += attachmentNote(block, counters);
@@ -148,9 +182,13 @@ function systemReminder(content: AnthropicMessage['content']): string {
   return `<system-reminder>\n${text}\n</system-reminder>`;
 }
 
-export function anthropicToDialect(request: CountTokensRequest, strategy: LocalSystemPrompt): DialectConversion {
+/**
+ * `offerTools: false` (Anthropic `tool_choice: none`) leaves the tools out of the system prompt
+ * and of `tools`, as `loco serve` does for OpenAI's `none`: the model is not told it can call.
+ */
+export function anthropicToDialect(request: CountTokensRequest, strategy: LocalSystemPrompt, options: { offerTools?: boolean } = {}): DialectConversion {
   const clientNames = clientToolNames(request.tools);
-  const tools: ToolSignature[] = (request.tools ?? [])
+  const tools: ToolSignature[] = (options.offerTools === false ? [] : (request.tools ?? []))
     .filter((tool) => tool.input_schema !== undefined)
     .map((tool) => ({ name: modelToolName(tool.name, clientNames), description: tool.description ?? '', parameters: tool.input_schema ?? {} }));
   const counters: Counters = { droppedAttachments: 0 };
@@ -163,11 +201,26 @@ export function anthropicToDialect(request: CountTokensRequest, strategy: LocalS
     if (last && last.role === role && role !== 'system') last.content = [last.content, content].filter((part) => part !== '').join('\n\n');
     else turns.push({ role, content });
   };
-  for (const message of request.messages) {
-    if (message.role === 'system') push('user', systemReminder(message.content));
-    else if (message.role === 'user') push('user', userTurn(message.content, toolNames, counters));
-    else push('assistant', assistantTurn(message.content, clientNames, toolNames, counters));
+  // tool_use ids of the latest assistant turn, until the user turn after it has answered them.
+  let callIds: string[] = [];
+  let group: AnthropicMessage[] = [];
+  const flushGroup = (): void => {
+    if (group.length === 0) return;
+    push('user', userGroupTurn(group, callIds, toolNames, counters));
+    group = [];
+    callIds = [];
+  };
+  for (const [index, message] of request.messages.entries()) {
+    if (message.role !== 'assistant') {
+      group.push(message);
+      continue;
+    }
+    // An empty final assistant message (the API accepts one) continues nothing: not a prefill.
+    if (index === request.messages.length - 1 && message.content.length === 0) break;
+    flushGroup();
+    push('assistant', assistantTurn(message.content, clientNames, toolNames, callIds, counters));
   }
+  flushGroup();
   const system = systemPromptFor(strategy, systemText(request.system), tools);
   const messages: ChatMessage[] = system === '' ? turns : [{ role: 'system', content: system }, ...turns];
   return {

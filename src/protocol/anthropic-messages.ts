@@ -1,10 +1,13 @@
 // The Anthropic Messages API shapes the proxy reads and writes, validated with zod. Pure.
 //
-// Validation is structural and lenient: unknown keys are kept (clients add fields faster than
-// we follow them), unknown content block types pass as `{ type }` and are dealt with by the
-// converter, but a known block with a broken shape (a tool_use without an id) is an error
-// naming where it is, so a client bug is never silently turned into a different request.
+// Validation is structural and lenient about keys: unknown keys are kept (clients add fields
+// faster than we follow them), block types the API knows but the converter does not (server
+// tool results) pass as `{ type }` and are dealt with by the converter, but a known block with
+// a broken shape (a tool_use without an id) is an error naming where it is, so a client bug is
+// never silently turned into a different request. What the API rejects beyond shapes (empty
+// conversations, unknown block types, orphan tool results) is checked by anthropic-checks.ts.
 import { z } from 'zod';
+import { conversationIssue } from './anthropic-checks.js';
 
 const KNOWN_BLOCKS = new Set(['text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking']);
 
@@ -40,11 +43,24 @@ const toolSchema = z.looseObject({
   type: z.string().optional(),
 });
 
+const messagesSchema = z.array(messageSchema).superRefine((messages, context) => {
+  const issue = conversationIssue(messages);
+  if (issue) context.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+});
+
+const toolChoiceSchema = z.discriminatedUnion('type', [
+  z.looseObject({ type: z.literal('auto'), disable_parallel_tool_use: z.boolean().optional() }),
+  z.looseObject({ type: z.literal('any'), disable_parallel_tool_use: z.boolean().optional() }),
+  z.looseObject({ type: z.literal('tool'), name: z.string().min(1), disable_parallel_tool_use: z.boolean().optional() }),
+  z.looseObject({ type: z.literal('none') }),
+]);
+
 const countTokensShape = {
   model: z.string().min(1),
-  messages: z.array(messageSchema),
+  messages: messagesSchema,
   system: systemSchema.optional(),
   tools: z.array(toolSchema).optional(),
+  tool_choice: toolChoiceSchema.optional(),
 };
 
 export const countTokensRequestSchema = z.looseObject(countTokensShape);
@@ -53,9 +69,9 @@ export const messagesRequestSchema = z.looseObject({
   ...countTokensShape,
   max_tokens: z.number().int().positive(),
   stream: z.boolean().optional(),
-  temperature: z.number().optional(),
-  top_p: z.number().optional(),
-  top_k: z.number().optional(),
+  temperature: z.number().min(0).max(1).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  top_k: z.number().int().min(0).optional(),
   stop_sequences: z.array(z.string()).optional(),
   metadata: z.looseObject({ user_id: z.string().nullish() }).optional(),
 });
@@ -65,6 +81,7 @@ export type AnthropicMessage = z.infer<typeof messageSchema>;
 export type AnthropicTool = z.infer<typeof toolSchema>;
 export type CountTokensRequest = z.infer<typeof countTokensRequestSchema>;
 export type MessagesRequest = z.infer<typeof messagesRequestSchema>;
+export type ToolChoice = z.infer<typeof toolChoiceSchema>;
 
 /** The first problem of a failed parse, as `messages.2.content.0.id: Invalid input`. */
 export function describeIssues(error: z.ZodError): string {
@@ -129,6 +146,7 @@ const STATUS_TYPES: Readonly<Record<number, AnthropicErrorType>> = {
   401: 'authentication_error',
   403: 'permission_error',
   404: 'not_found_error',
+  408: 'timeout_error',
   413: 'request_too_large',
   429: 'rate_limit_error',
   504: 'timeout_error',

@@ -93,12 +93,15 @@ export class AnthropicStreamEncoder {
     return events;
   }
 
-  /** `reason` is the backend's finish reason (`length`: the token limit cut the answer). */
-  finish(reason: 'stop' | 'length' | 'aborted', usage: Usage): AnthropicStreamEvent[] {
+  /**
+   * `reason` is the backend's finish reason (`length`: the token limit cut the answer);
+   * `stopSequence`, the client's stop sequence that ended it, wins over both.
+   */
+  finish(reason: 'stop' | 'length' | 'aborted', usage: Usage, stopSequence?: string): AnthropicStreamEvent[] {
     const events: AnthropicStreamEvent[] = [];
     this.closeBlock(events);
-    const stopReason: StopReason = this.report.toolCalls > 0 ? 'tool_use' : reason === 'length' ? 'max_tokens' : 'end_turn';
-    events.push({ type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: toAnthropicUsage(usage) });
+    const stopReason: StopReason = stopSequence !== undefined ? 'stop_sequence' : this.report.toolCalls > 0 ? 'tool_use' : reason === 'length' ? 'max_tokens' : 'end_turn';
+    events.push({ type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: stopSequence ?? null }, usage: toAnthropicUsage(usage) });
     events.push({ type: 'message_stop' });
     return events;
   }

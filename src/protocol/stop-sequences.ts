@@ -1,12 +1,13 @@
-// Stop strings (OpenAI `stop`, Anthropic `stop_sequences`) over streamed text: backends stop
-// only on end-of-turn tokens, so the caller watches the text. Text that could be the start of
+// Stop strings over streamed text (OpenAI `stop`, Anthropic `stop_sequences`): engines stop
+// only on end-of-turn tokens, so the servers watch the text. Text that could be the start of
 // a stop string is held back until the next chunk decides, so a stop string split across
 // chunks is still found and never reaches the client. Pure.
+import type { ParsedPart } from './tool-call-parser.js';
 
 export class StopSequenceScanner {
   private held = '';
   private stopped = false;
-  private matchedStop: string | undefined;
+  private found: string | undefined;
 
   constructor(private readonly stops: readonly string[]) {}
 
@@ -16,7 +17,7 @@ export class StopSequenceScanner {
 
   /** The stop string that ended the text (the earliest in the text; the first listed on a tie). */
   get matched(): string | undefined {
-    return this.matchedStop;
+    return this.found;
   }
 
   /** Text safe to emit now; after a hit, everything from the stop string on is dropped. */
@@ -29,7 +30,7 @@ export class StopSequenceScanner {
       const at = stop === '' ? -1 : text.indexOf(stop);
       if (at !== -1 && (cut === -1 || at < cut)) {
         cut = at;
-        this.matchedStop = stop;
+        this.found = stop;
       }
     }
     if (cut !== -1) {
@@ -61,5 +62,54 @@ export class StopSequenceScanner {
       }
     }
     return longest;
+  }
+}
+
+/**
+ * Stop strings over the parsed parts of a streamed turn (Anthropic `stop_sequences`): they
+ * match in the visible text, as the API's do, never inside a tool call's JSON. Text that may
+ * begin a stop string is held until the next part decides; a call ends any pending match.
+ * After a hit every later part is dropped; the caller stops generation.
+ */
+export class StopSequencePartFilter {
+  private readonly scanner: StopSequenceScanner;
+
+  constructor(stops: readonly string[]) {
+    this.scanner = new StopSequenceScanner(stops);
+  }
+
+  get hit(): boolean {
+    return this.scanner.hit;
+  }
+
+  get matched(): string | undefined {
+    return this.scanner.matched;
+  }
+
+  push(parts: readonly ParsedPart[]): ParsedPart[] {
+    const out: ParsedPart[] = [];
+    for (const part of parts) {
+      if (this.scanner.hit) break;
+      if (part.type === 'text') {
+        const text = this.scanner.push(part.text);
+        if (text !== '') out.push({ type: 'text', text });
+        continue;
+      }
+      this.flushInto(out);
+      out.push(part);
+    }
+    return out;
+  }
+
+  /** The end of the turn: held text was not a stop string. */
+  flush(): ParsedPart[] {
+    const out: ParsedPart[] = [];
+    this.flushInto(out);
+    return out;
+  }
+
+  private flushInto(out: ParsedPart[]): void {
+    const held = this.scanner.flush();
+    if (held !== '') out.push({ type: 'text', text: held });
   }
 }

@@ -8,7 +8,8 @@
 //     "host": "127.0.0.1", "port": 9091,
 //     "local": { "backend": "http://127.0.0.1:8080/v1", "model": "LocoOperator-4B", "contextSize": 16384,
 //                "maxTokens": 4096, "maxTurns": 10, "systemPrompt": "auto",
-//                "firstTokenTimeoutMs": 60000, "idleTimeoutMs": 60000 },
+//                "firstTokenTimeoutMs": 60000, "idleTimeoutMs": 60000,
+//                "sampling": { "temperature": 0.7, "topP": 0.8, "topK": 20 } },
 //     "remote": { "url": "https://api.anthropic.com", "apiKeyEnv": "ANTHROPIC_API_KEY",
 //                 "fallbackModel": "claude-haiku-4-5", "timeoutMs": 600000 },
 //     "routes": [
@@ -21,7 +22,8 @@
 //     "subagent": { "headers": ["x-claude-code-agent-id"], "spawnerTools": ["Agent", "Task"] },
 //     "pricing": { "*haiku*": { "input": 1, "output": 5 } },
 //     "log": "proxy-requests.jsonl",
-//     "maxBodyBytes": 10485760
+//     "maxBodyBytes": 10485760,
+//     "headersTimeoutMs": 60000, "requestTimeoutMs": 300000
 //   }
 // Rules are tried in order; every condition of a `match` must hold; `routes` replaces the
 // defaults (haiku and sub-agents local) rather than adding to them.
@@ -29,6 +31,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { LocoError } from '../errors.js';
 import type { LocalSystemPrompt } from '../protocol/anthropic-dialect.js';
+import type { PinnedSampling } from './local-request.js';
 
 export type RouteTarget = 'local' | 'remote';
 
@@ -67,6 +70,14 @@ export const proxyFileSchema = z.strictObject({
       systemPrompt: z.enum(['auto', 'training', 'qwen-tools', 'client']).optional(),
       firstTokenTimeoutMs: positiveInt.optional(),
       idleTimeoutMs: positiveInt.optional(),
+      /** Pinned sampling: each value set here replaces the client's (the Messages API ranges). */
+      sampling: z
+        .strictObject({
+          temperature: z.number().min(0).max(2).optional(),
+          topP: z.number().gt(0).max(1).optional(),
+          topK: z.number().int().min(0).optional(),
+        })
+        .optional(),
     })
     .optional(),
   remote: z
@@ -85,6 +96,9 @@ export const proxyFileSchema = z.strictObject({
   pricing: z.record(z.string(), priceSchema).optional(),
   log: z.string().min(1).optional(),
   maxBodyBytes: positiveInt.optional(),
+  /** A client that has not sent its headers, or its whole request, by then gets a 408. */
+  headersTimeoutMs: positiveInt.optional(),
+  requestTimeoutMs: positiveInt.optional(),
 });
 
 export type ProxyFile = z.infer<typeof proxyFileSchema>;
@@ -101,6 +115,8 @@ export interface LocalSettings {
   systemPrompt: LocalSystemPrompt;
   firstTokenTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Values that replace the client's temperature / top_p / top_k. */
+  sampling: PinnedSampling;
 }
 
 export interface RemoteSettings {
@@ -130,6 +146,8 @@ export interface ProxyConfig {
   /** JSONL request log file; undefined or `-`: stderr. */
   log?: string;
   maxBodyBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
 }
 
 export interface ProxyFlags {
@@ -222,7 +240,12 @@ export function resolveProxyConfig(file: ProxyFile, flags: ProxyFlags, env: Node
     systemPrompt: file.local?.systemPrompt ?? 'auto',
     firstTokenTimeoutMs: file.local?.firstTokenTimeoutMs ?? 60_000,
     idleTimeoutMs: file.local?.idleTimeoutMs ?? 60_000,
+    sampling: { ...file.local?.sampling },
   };
+  const headersTimeoutMs = file.headersTimeoutMs ?? 60_000;
+  const requestTimeoutMs = file.requestTimeoutMs ?? 300_000;
+  // node:http refuses a headers timeout longer than the whole request's.
+  if (headersTimeoutMs > requestTimeoutMs) throw new LocoError('config', `proxy config: headersTimeoutMs (${headersTimeoutMs}) must not exceed requestTimeoutMs (${requestTimeoutMs})`);
   const remote: RemoteSettings = {
     url: remoteUrl(flags.remote ?? file.remote?.url ?? 'https://api.anthropic.com'),
     apiKey,
@@ -242,6 +265,8 @@ export function resolveProxyConfig(file: ProxyFile, flags: ProxyFlags, env: Node
     pricing,
     log: flags.log ?? file.log,
     maxBodyBytes: file.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    headersTimeoutMs,
+    requestTimeoutMs,
   });
 }
 

@@ -13,6 +13,8 @@ export type FallbackReason =
   | 'turn-limit'
   /** The request asks for something the local route does not do (assistant prefill). */
   | 'unsupported'
+  /** tool_choice any/tool needs a forced call, and the local backend cannot force one. */
+  | 'tool-choice-unsupported'
   | 'local-timeout'
   | 'local-error';
 

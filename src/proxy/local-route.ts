@@ -4,15 +4,17 @@
 // silence past the first-token timeout) can still fall back to the remote.
 import { createHash } from 'node:crypto';
 import type { Backend, BackendEvent, BackendRequest } from '../backends/types.js';
-import { DEFAULT_SAMPLING, type ChatMessage } from '../protocol/messages.js';
-import { anthropicToDialect, clientToolNames } from '../protocol/anthropic-dialect.js';
+import type { ChatMessage, Usage } from '../protocol/messages.js';
+import { anthropicToDialect, clientToolName, clientToolNames } from '../protocol/anthropic-dialect.js';
 import type { MessagesRequest } from '../protocol/anthropic-messages.js';
 import { AnthropicStreamEncoder, newAnthropicId } from '../protocol/anthropic-stream.js';
+import { StopSequencePartFilter } from '../protocol/stop-sequences.js';
 import { ToolCallStreamParser } from '../protocol/tool-call-parser.js';
 import type { LocalSettings } from './config.js';
 import type { Exchange } from './exchange.js';
 import { fallbackForError, isFallback, planLocal, type Fallback } from './fallback.js';
 import { createJsonOutput, createSseOutput, type LocalOutput } from './local-output.js';
+import { CallLimitFilter, callLimitFor, offersTools, requiredCallFor, samplingFor } from './local-request.js';
 
 export type LocalOutcome = { kind: 'answered' } | { kind: 'fallback'; fallback: Fallback };
 
@@ -37,28 +39,53 @@ function nextWithin(iterator: AsyncIterator<BackendEvent>, ms: number): Promise<
   return Promise.race([next, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** How long a stopped backend may take to report its usage before it is estimated. */
+const STOP_DRAIN_MS = 2_000;
+
+/**
+ * After a stop sequence aborted generation: the usage the backend reports as it winds down
+ * (backends answer an abort with a final event), or an estimate from the text seen so far.
+ */
+async function usageAfterStop(iterator: AsyncIterator<BackendEvent>, promptTokens: number, generatedChars: number): Promise<Usage> {
+  for (;;) {
+    const step = await nextWithin(iterator, STOP_DRAIN_MS);
+    if (step === 'timeout' || step.done || step.value.type === 'error') break;
+    if (step.value.type === 'finish') return step.value.usage;
+  }
+  return { promptTokens, cachedTokens: 0, completionTokens: Math.ceil(generatedChars / 4) };
+}
+
 export async function serveLocal(exchange: Exchange, request: MessagesRequest, backend: Backend, settings: LocalSettings): Promise<LocalOutcome> {
   const { record } = exchange;
-  const conversion = anthropicToDialect(request, settings.systemPrompt);
+  const offerTools = offersTools(request.tool_choice);
+  const conversion = anthropicToDialect(request, settings.systemPrompt, { offerTools });
   const plan = planLocal(conversion, {
     maxTurns: settings.maxTurns,
     contextSize: settings.contextSize ?? backend.info.contextSize,
     maxTokens: Math.min(request.max_tokens, settings.maxTokens),
   });
   if (isFallback(plan)) return { kind: 'fallback', fallback: plan };
+  // With tool_choice none the encoder gets no client tools, so any call stays text.
+  const clientTools = offerTools ? clientToolNames(request.tools) : new Set<string>();
+  const requiredToolCall = requiredCallFor(request.tool_choice, conversion, (name) => clientToolName(name, clientTools), backend.info);
+  if (requiredToolCall && 'reason' in requiredToolCall) return { kind: 'fallback', fallback: requiredToolCall };
 
   const controller = new AbortController();
   const onClientGone = (): void => controller.abort();
   exchange.signal.addEventListener('abort', onClientGone, { once: true });
   const backendRequest: BackendRequest = {
     messages: conversion.messages,
-    sampling: { ...DEFAULT_SAMPLING, maxTokens: plan.maxTokens },
+    sampling: samplingFor(request, settings.sampling, plan.maxTokens),
     tools: conversion.tools,
     conversationId: conversationIdOf(conversion.messages),
     model: settings.model,
   };
-  const encoder = new AnthropicStreamEncoder({ messageId: newAnthropicId('msg_'), model: request.model, estimatedInputTokens: plan.promptTokens, clientTools: clientToolNames(request.tools) });
+  if (requiredToolCall) backendRequest.requiredToolCall = requiredToolCall;
+  const encoder = new AnthropicStreamEncoder({ messageId: newAnthropicId('msg_'), model: request.model, estimatedInputTokens: plan.promptTokens, clientTools });
   const parser = new ToolCallStreamParser();
+  const stops = new StopSequencePartFilter(request.stop_sequences ?? []);
+  const calls = new CallLimitFilter(callLimitFor(request.tool_choice));
+  let generatedChars = 0;
   const startEvents = encoder.start();
   const output: LocalOutput = request.stream === true ? createSseOutput(exchange, startEvents) : createJsonOutput(exchange, startEvents);
   const iterator = backend.stream(backendRequest, controller.signal)[Symbol.asyncIterator]();
@@ -66,6 +93,13 @@ export async function serveLocal(exchange: Exchange, request: MessagesRequest, b
 
   const fail = (type: 'api_error' | 'timeout_error', message: string): LocalOutcome => {
     output.fail(type, message);
+    return { kind: 'answered' };
+  };
+
+  const end = async (events: Parameters<LocalOutput['end']>[0], usage: Usage): Promise<LocalOutcome> => {
+    record.inputTokens = usage.promptTokens;
+    record.outputTokens = usage.completionTokens;
+    await output.end(events);
     return { kind: 'answered' };
   };
 
@@ -89,12 +123,18 @@ export async function serveLocal(exchange: Exchange, request: MessagesRequest, b
       const event = step.value;
       if (event.type === 'text-delta') {
         started = true;
-        await output.write(encoder.push(parser.push(event.text)));
+        generatedChars += event.text.length;
+        await output.write(encoder.push(calls.push(stops.push(parser.push(event.text)))));
+        if (stops.hit || calls.reached) {
+          // The client's stop sequence, or the one call it allows: generation ends here, as
+          // the API's does; what the model wrote after is never sent.
+          controller.abort();
+          const usage = await usageAfterStop(iterator, plan.promptTokens, generatedChars);
+          return end(encoder.finish('stop', usage, stops.matched), usage);
+        }
       } else if (event.type === 'finish') {
-        record.inputTokens = event.usage.promptTokens;
-        record.outputTokens = event.usage.completionTokens;
-        await output.end([...encoder.push(parser.finish()), ...encoder.finish(event.reason, event.usage)]);
-        return { kind: 'answered' };
+        const last = encoder.push(calls.push([...stops.push(parser.finish()), ...stops.flush()]));
+        return end([...last, ...encoder.finish(event.reason, event.usage, stops.matched)], event.usage);
       } else {
         if (!output.committed) return { kind: 'fallback', fallback: fallbackForError(event.error) };
         return fail('api_error', `loco proxy: the local model failed mid-answer: ${event.error.message}`);

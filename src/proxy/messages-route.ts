@@ -7,6 +7,7 @@ import { countTokensRequestSchema, describeIssues, messagesRequestSchema } from 
 import type { ProxyConfig } from './config.js';
 import { sendError, sendJson, type Exchange } from './exchange.js';
 import type { Fallback } from './fallback.js';
+import { offersTools, toolChoiceIssue } from './local-request.js';
 import { serveLocal } from './local-route.js';
 import type { RemoteClient } from './remote-client.js';
 import type { RouteDecision, Router } from './routing.js';
@@ -98,6 +99,8 @@ export async function handleMessages(exchange: Exchange, raw: Buffer, deps: Mess
 
   const parsed = messagesRequestSchema.safeParse(body);
   if (!parsed.success) return sendError(exchange, 400, describeIssues(parsed.error));
+  const choiceIssue = toolChoiceIssue(parsed.data);
+  if (choiceIssue !== undefined) return sendError(exchange, 400, choiceIssue);
   const outcome = await serveLocal(exchange, parsed.data, deps.local, deps.config.local);
   if (outcome.kind === 'answered') return;
   noteFallback(exchange, outcome.fallback, deps);
@@ -116,7 +119,7 @@ export async function handleCountTokens(exchange: Exchange, raw: Buffer, deps: M
   const parsed = countTokensRequestSchema.safeParse(body);
   if (!parsed.success) return sendError(exchange, 400, describeIssues(parsed.error));
   // The local model's view of the request, estimated as the context budget does.
-  const conversion = anthropicToDialect(parsed.data, deps.config.local.systemPrompt);
+  const conversion = anthropicToDialect(parsed.data, deps.config.local.systemPrompt, { offerTools: offersTools(parsed.data.tool_choice) });
   const inputTokens = estimateMessagesTokens(conversion.messages);
   exchange.record.inputTokens = inputTokens;
   sendJson(exchange, 200, { input_tokens: inputTokens }, { 'x-loco-route': 'local' });

@@ -246,6 +246,22 @@ describe('embedded backend on the tiny model', () => {
     }
   });
 
+  it('answers requiredToolCall (a client forcing a call) with exactly one grammar-valid call of those tools', async () => {
+    assert.equal(backend.info.forcesToolCalls, true);
+    const pick = { name: 'Pick', description: 'Pick one', parameters: { type: 'object', properties: { n: { type: 'integer', minimum: 1, maximum: 9 }, flag: { type: 'boolean' } }, required: ['n', 'flag'], additionalProperties: false } };
+    const other = { name: 'Other', description: 'Not offered for this call', parameters: { type: 'object', properties: {}, additionalProperties: false } };
+    for (const seed of [1, 2, 3]) {
+      // A plain BackendRequest: no bias or constraint of its own, the backend supplies both.
+      const result = await finished(backend.stream({ messages: question('Pick.'), sampling: { temperature: 1, topP: 1, topK: 0, maxTokens: 200 }, seed, tools: [pick, other], requiredToolCall: { tools: [pick] } }));
+      assert.equal(result.reason, 'stop');
+      const parsed = parseAssistantText(result.text);
+      assert.deepEqual(parsed.failures, []);
+      assert.equal(parsed.calls.length, 1, result.text);
+      assert.equal(parsed.calls[0].call.name, 'Pick');
+      assert.deepEqual(Object.keys(parsed.calls[0].call.arguments).sort(), ['flag', 'n']);
+    }
+  });
+
   it('constrains a whole answer to a JSON schema (responseFormat)', async () => {
     const jsonSchema = { type: 'object', properties: { path: { type: 'string', maxLength: 12 }, line: { type: 'integer', minimum: 1 }, exact: { type: 'boolean' } }, required: ['path', 'line'], additionalProperties: false };
     for (const seed of [1, 2, 3]) {

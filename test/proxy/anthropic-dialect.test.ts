@@ -1,7 +1,7 @@
 // Anthropic request -> dialect conversion (src/protocol/anthropic-dialect.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { anthropicToDialect, clientToolName, IMAGE_NOTE, systemText, toTrainingReadFormat } from '../../src/protocol/anthropic-dialect.js';
+import { anthropicToDialect, clientToolName, IMAGE_NOTE, orderToolResults, systemText, toTrainingReadFormat } from '../../src/protocol/anthropic-dialect.js';
 import { messagesRequestSchema, type MessagesRequest } from '../../src/protocol/anthropic-messages.js';
 import { trainingSystemPrompt } from '../../src/protocol/system-prompt.js';
 
@@ -168,8 +168,14 @@ describe('anthropicToDialect', () => {
     assert.equal(parsed.success, false);
   });
 
-  it('accepts unknown block types and keeps a note in their place', () => {
+  it('accepts block types it cannot render (server tool results) and keeps a note in their place', () => {
     const converted = anthropicToDialect(request({ messages: [{ role: 'user', content: [{ type: 'search_result', title: 't' }, { type: 'text', text: 'q' }] }] }), 'auto');
     assert.equal(converted.messages[0].content, '[search_result omitted: the local model reads text only]\nq');
+  });
+
+  it('orders tool results by the calls they answer: missing ones leave an empty slot, strays go last', () => {
+    const results = [{ tool_use_id: 'b' }, { tool_use_id: 'x' }, { tool_use_id: 'a' }, { tool_use_id: 'a' }];
+    assert.deepEqual(orderToolResults(['a', 'b', 'c'], results), [results[2], results[0], undefined, results[1]]);
+    assert.deepEqual(orderToolResults([], []), []);
   });
 });

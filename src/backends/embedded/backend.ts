@@ -18,17 +18,30 @@ const KEPT_TIMINGS = 64;
 /** Assistant texts whose generated tokens are remembered (see renderChatPrompt). */
 const KEPT_GENERATIONS = 256;
 
+/** Opens a call at once when one is required; one object, so the engine builds its bias once. */
+const FORCE_TOOL_CALL = Object.freeze({ '<tool_call>': 100 });
+
 export function createEmbeddedBackend(options: EmbeddedBackendOptions): EmbeddedBackend {
   const modelPath = options.modelPath;
   const fileName = path.basename(modelPath);
   const sequences = Math.max(1, Math.floor(options.sequences ?? DEFAULT_SEQUENCES));
-  const info: BackendInfo = { description: describe(options.threads ?? 'auto', options.contextSize ?? 'auto') };
+  const info: BackendInfo = { description: describe(options.threads ?? 'auto', options.contextSize ?? 'auto'), forcesToolCalls: true };
   const timingsByConversation = new Map<string, EmbeddedTurnTimings>();
   // Grammar text per constraint object, so a request reusing the same object builds it once.
   const grammarTexts = new WeakMap<object, string>();
   // One constraint object per tool set named by requests, so its grammar is built once.
   const requestConstraints = new Map<string, ToolCallConstraint>();
   function constraintForRequest(request: EmbeddedRequest): ToolCallConstraint | undefined {
+    if (request.constrainToolCalls === undefined && request.requiredToolCall) {
+      // One call, grammar-constrained, ends the turn; the bias (see tokenBiasFor) opens it at once.
+      const key = `required:${JSON.stringify(request.requiredToolCall.tools)}`;
+      let constraint = requestConstraints.get(key);
+      if (!constraint) {
+        constraint = { tools: request.requiredToolCall.tools, stopAfterCalls: 1 };
+        requestConstraints.set(key, constraint);
+      }
+      return constraint;
+    }
     const configured = request.constrainToolCalls === false ? undefined : (request.constrainToolCalls ?? options.constrainToolCalls);
     if (configured !== true) return configured;
     if (!request.tools || request.tools.length === 0) return undefined;
@@ -173,7 +186,7 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions): Embedded
         prompt,
         sampling: request.sampling,
         seed: request.seed,
-        tokenBias: request.tokenBias ?? options.tokenBias,
+        tokenBias: request.tokenBias ?? (request.requiredToolCall ? FORCE_TOOL_CALL : options.tokenBias),
         toolCallGrammar: toolGrammar,
         stopAfterCalls: constraint?.stopAfterCalls,
         prefixReuse: options.prefixReuse,
