@@ -6,15 +6,25 @@
 // The stream ends with exactly one of `finish`, `aborted` or `error`, and never throws.
 import { LocoError, toLocoError } from '../errors.js';
 import { emptyUsage, type Usage } from '../protocol/messages.js';
-import { StopSequenceScanner } from '../protocol/stop-sequences.js';
+import { StopSequencePartFilter, StopSequenceScanner } from '../protocol/stop-sequences.js';
 import { ToolCallStreamParser, type ParsedPart, type TurnContentPart } from '../protocol/tool-call-parser.js';
 import type { BackendEvent } from './types.js';
 
 export interface TurnStreamOptions {
   /** Split `<tool_call>` blocks out of the text (default true); false passes text through. */
   parseToolCalls?: boolean;
-  /** Generation ends at the first of these strings, which is not part of the turn. */
+  /**
+   * Generation ends at the first of these strings in the raw text (OpenAI `stop`, as
+   * llama.cpp applies it), which is not part of the turn.
+   */
   stopSequences?: readonly string[];
+  /**
+   * Generation ends at the first of these strings in the visible text, never inside a
+   * call's JSON (Anthropic `stop_sequences`, as the API applies them).
+   */
+  textStopSequences?: readonly string[];
+  /** The turn ends once this many calls have closed (Anthropic `disable_parallel_tool_use`). */
+  maxToolCalls?: number;
   /** An error part when no text arrives within this many ms of the request. */
   firstTokenTimeoutMs?: number;
   /** An error part when the backend is silent this long between events after the first text. */
@@ -23,7 +33,7 @@ export interface TurnStreamOptions {
 
 /** How a turn that finished ended. */
 export type TurnEndReason =
-  /** The model ended its turn, or began inventing a `<tool_response>` (cut there). */
+  /** The model ended its turn, began inventing a `<tool_response>` (cut there), or reached `maxToolCalls`. */
   | 'stop'
   /** The token limit. */
   | 'length'
@@ -43,7 +53,10 @@ export type TurnPart =
       type: 'finish';
       reason: TurnEndReason;
       usage: Usage;
-      /** The turn's raw text as the model wrote it, cut at a stop string or invented response. */
+      /**
+       * The turn's raw text as the model wrote it, cut at a raw stop string or an invented
+       * response (after a visible-text stop or the call limit: what had streamed by then).
+       */
       rawText: string;
       stopSequence?: string;
       /** The model began writing a `<tool_response>` itself; the turn was cut there. */
@@ -96,6 +109,9 @@ export async function* streamTurn<Request>(
 
   const parser = options.parseToolCalls === false ? undefined : new ToolCallStreamParser();
   const scanner = new StopSequenceScanner(options.stopSequences ?? []);
+  const textStops = new StopSequencePartFilter(options.textStopSequences ?? []);
+  const callLimit = options.maxToolCalls;
+  let callsClosed = 0;
   /** Raw text as streamed (before stop strings are applied). */
   let streamed = '';
   /** Length of the raw text the scanner let through: the turn's text when a stop string hit. */
@@ -106,16 +122,21 @@ export async function* streamTurn<Request>(
   let finishText: string | undefined;
   let backendReason: Extract<BackendEvent, { type: 'finish' }>['reason'] = 'stop';
   let failure: LocoError | undefined;
-  const stoppedEarly = (): boolean => scanner.hit || inventedAt !== undefined;
+  const limitReached = (): boolean => callLimit !== undefined && callsClosed >= callLimit;
+  const stoppedEarly = (): boolean => scanner.hit || inventedAt !== undefined || textStops.hit || limitReached();
 
   function* parsed(parts: ParsedPart[]): Generator<TurnPart> {
+    const content: TurnContentPart[] = [];
     for (const part of parts) {
-      if (part.type === 'text' || part.type === 'tool-call' || part.type === 'tool-call-error') yield part;
-      else if (part.type === 'invented-response') {
-        inventedAt = part.offset;
-        generation.abort();
-      }
+      if (part.type === 'text' || part.type === 'tool-call' || part.type === 'tool-call-error') content.push(part);
+      else if (part.type === 'invented-response') inventedAt ??= part.offset;
     }
+    for (const part of textStops.push(content)) {
+      if (limitReached()) break;
+      yield part;
+      if (part.type === 'tool-call') callsClosed += 1;
+    }
+    if (stoppedEarly()) generation.abort();
   }
 
   function* pass(text: string): Generator<TurnPart> {
@@ -182,6 +203,8 @@ export async function* streamTurn<Request>(
   }
   if (!stoppedEarly()) yield* pass(scanner.flush());
   if (parser) yield* parsed(parser.finish());
+  // Held text that turned out not to begin a stop string.
+  if (!stoppedEarly()) yield* textStops.flush();
   let rawText = streamed;
   // The finish event's text is the backend's own record of the turn; it wins when a backend
   // streamed less (a server that dropped a last delta). Only streamed text is parsed.
@@ -193,13 +216,15 @@ export async function* streamTurn<Request>(
   } else if (scanner.hit) {
     rawText = streamed.slice(0, passed);
     reason = 'stop-sequence';
+  } else if (textStops.hit) {
+    reason = 'stop-sequence';
   }
   yield {
     type: 'finish',
     reason,
     usage,
     rawText,
-    stopSequence: scanner.hit ? scanner.matched : undefined,
+    stopSequence: scanner.matched ?? textStops.matched,
     inventedResponse: inventedAt !== undefined,
     firstTokenMs,
     durationMs: since(),

@@ -181,4 +181,23 @@ describe('streamTurn', () => {
     assert.ok(midAnswer.type === 'error' && midAnswer.started && /mid-answer/.test(midAnswer.error.message));
     assert.ok(idle.seen.signal?.aborted);
   });
+
+  it('visible-text stop strings never match inside a call, and end the turn in text', async () => {
+    const inCall = '<tool_call>\n{"name": "Grep", "arguments": {"pattern": "END"}}\n</tool_call>';
+    const { source, seen } = scripted(['Look', `ing.\n${inCall}`, '\nthen E', 'ND here'], 'hang');
+    const parts = await run(source, { textStopSequences: ['END'] });
+    assert.equal(parts.filter((part) => part.type === 'tool-call').length, 1, 'the call with END in its JSON went through');
+    assert.equal(parts.map((part) => (part.type === 'text' ? part.text : '')).join(''), 'Looking.\n\nthen ');
+    const end = last(parts);
+    assert.ok(end.type === 'finish' && end.reason === 'stop-sequence' && end.stopSequence === 'END');
+    assert.ok(seen.signal?.aborted);
+  });
+
+  it('ends the turn once maxToolCalls calls have closed', async () => {
+    const { source, seen } = scripted([`${CALL}\n`, CALL, '\nmore'], 'hang');
+    const parts = await run(source, { maxToolCalls: 1 });
+    assert.equal(parts.filter((part) => part.type === 'tool-call').length, 1);
+    assert.ok(seen.signal?.aborted);
+    assert.equal(last(parts).type, 'finish');
+  });
 });
