@@ -36,3 +36,25 @@ export function fitResults(results: readonly string[], availableTokens: number):
     return result.slice(0, Math.max(0, share - note.length)) + note;
   });
 }
+
+export interface ResultBudget {
+  /** The largest prompt, in tokens. */
+  contextBudget: number;
+  /** Tokens the backend reported for the last prompt plus its reply; undefined: estimate. */
+  lastPromptTokens: number | undefined;
+  /** Tokens kept free for the model's next reply. */
+  replyTokens: number;
+}
+
+/**
+ * Fits a turn's tool results into what is left of the budget. `final`: the next turn must be
+ * the last one (the results were cut, or the turn after next would not fit a reply).
+ */
+export function budgetToolResults(outputs: readonly string[], messages: readonly { content: string }[], budget: ResultBudget): { outputs: string[]; final: boolean } {
+  // The next prompt is what the backend last saw plus the new turn.
+  const promptSoFar = budget.lastPromptTokens ?? estimateMessagesTokens(messages);
+  const available = budget.contextBudget - promptSoFar - budget.replyTokens - 16 * outputs.length;
+  const needed = outputs.reduce((sum, output) => sum + estimateTokens(output) + 8, 0);
+  if (needed > available) return { outputs: fitResults(outputs, Math.max(0, available)), final: true };
+  return { outputs: [...outputs], final: budget.contextBudget - promptSoFar - needed < budget.replyTokens * 2 };
+}

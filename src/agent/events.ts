@@ -1,7 +1,7 @@
 // The agent's event vocabulary, used by the CLI renderer, the trace writer, batch and eval.
 import type { LocoError } from '../errors.js';
 import type { ChatMessage, Usage } from '../protocol/messages.js';
-import type { FinishReason } from '../backends/types.js';
+import type { TurnEndReason } from '../backends/turn-stream.js';
 
 export type StopReason = 'answer' | 'max-turns' | 'context-budget' | 'aborted' | 'error';
 
@@ -41,7 +41,7 @@ export type AgentEvent = Tagged &
     | { type: 'text-delta'; turn: number; text: string }
     | { type: 'tool-call'; turn: number; index: number; name: string; arguments: Record<string, unknown>; repaired: boolean }
     | { type: 'tool-result'; turn: number; index: number; name: string; output: string; isError: boolean; durationMs: number; truncated: boolean }
-    | { type: 'turn-end'; turn: number; rawText: string; usage: Usage; finishReason: FinishReason; durationMs: number }
+    | { type: 'turn-end'; turn: number; rawText: string; usage: Usage; finishReason: TurnEndReason; durationMs: number }
     | { type: 'error'; error: LocoError }
     | { type: 'finish'; result: AgentResult }
   );

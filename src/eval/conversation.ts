@@ -2,27 +2,22 @@
 // (model-dialect.md sections 3 and 4), exactly as the model saw such turns in training:
 // assistant `tool_calls` become `<tool_call>` blocks after the text, and consecutive `tool`
 // messages become ONE user turn of `<tool_response>` blocks in order. The rendering is
-// `loco serve`'s own converter, so eval measures the model on the prompt serve would send.
+// the same OpenAI converter `loco serve` uses, so eval measures the model on the prompt serve
+// would send.
 import type { ChatMessage } from '../protocol/messages.js';
 import { trainingSystemPrompt } from '../protocol/system-prompt.js';
-import { toDialectMessages as requestToDialect } from '../serve/chat-dialect.js';
-import type { RequestMessage } from '../serve/chat-request.js';
+import { openAIToDialect, type OpenAIMessage } from '../protocol/openai-dialect.js';
 import type { SampleMessage } from './samples.js';
 import { EVAL_TOOL_NAMES } from './tool-schemas.js';
 
-/** Samples are validated already; serve's shape wants call ids, which the rendering never shows. */
-function toRequestMessages(messages: readonly SampleMessage[]): RequestMessage[] {
-  let calls = 0;
-  return messages.map((message): RequestMessage => {
+/** Samples are validated already: their calls' arguments are objects. */
+function toOpenAIMessages(messages: readonly SampleMessage[]): OpenAIMessage[] {
+  return messages.map((message): OpenAIMessage => {
     switch (message.role) {
       case 'assistant':
-        return {
-          role: 'assistant',
-          content: message.content,
-          tool_calls: message.toolCalls.map((call) => ({ id: `call_${++calls}`, type: 'function', function: { name: call.name, arguments: call.arguments } })),
-        };
+        return { role: 'assistant', content: message.content, tool_calls: message.toolCalls.map((call) => ({ function: { name: call.name, arguments: call.arguments } })) };
       case 'tool':
-        return { role: 'tool', content: message.content, tool_call_id: `call_${calls}` };
+        return { role: 'tool', content: message.content };
       default:
         return { role: message.role, content: message.content };
     }
@@ -30,7 +25,7 @@ function toRequestMessages(messages: readonly SampleMessage[]): RequestMessage[]
 }
 
 export function toDialectMessages(messages: readonly SampleMessage[]): ChatMessage[] {
-  return requestToDialect(toRequestMessages(messages));
+  return openAIToDialect(toOpenAIMessages(messages));
 }
 
 /**

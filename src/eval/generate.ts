@@ -1,10 +1,9 @@
 // Generation for eval: ONE backend turn per sample and run (the sample's conversation in,
 // the next assistant message out), never the agent loop: the label is a single next turn,
 // so tools are not run. Jobs run through a fixed pool of `concurrency` workers.
-import { toLocoError } from '../errors.js';
 import type { ChatMessage, Sampling, Usage } from '../protocol/messages.js';
-import { ToolCallStreamParser } from '../protocol/tool-call-parser.js';
 import type { ToolSignature } from '../protocol/system-prompt.js';
+import { isTurnEnd, streamTurn, type TurnEnd } from '../backends/turn-stream.js';
 import type { Backend, FinishReason } from '../backends/types.js';
 
 export interface GenerationRequest {
@@ -33,49 +32,20 @@ export interface GenerateOptions {
   signal?: AbortSignal;
 }
 
-const elapsed = (since: number) => Math.round(performance.now() - since);
-
 export async function generateOne(request: GenerationRequest, options: GenerateOptions): Promise<Generation> {
-  const started = performance.now();
-  const generation = new AbortController();
-  const onAbort = () => generation.abort();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  if (options.signal?.aborted) generation.abort();
-  // Watches for an invented `<tool_response>`: what follows is the model talking to itself,
-  // so generation stops there, as it does in the agent loop.
-  const parser = new ToolCallStreamParser();
-  let text = '';
-  let firstTokenMs: number | undefined;
-  try {
-    for await (const event of options.backend.stream(
-      { messages: request.messages, sampling: options.sampling, model: options.model, conversationId: request.conversationId, tools: options.tools },
-      generation.signal,
-    )) {
-      if (event.type === 'text-delta') {
-        firstTokenMs ??= elapsed(started);
-        text += event.text;
-        if (parser.push(event.text).some((part) => part.type === 'invented-response')) generation.abort();
-      } else if (event.type === 'finish') {
-        if (options.signal?.aborted) return { output: null, latencyMs: elapsed(started), error: { code: 'aborted', message: 'interrupted' } };
-        if (event.text.length >= text.length) text = event.text;
-        // A stop forced by an invented response is a normal end of the turn.
-        const finishReason: FinishReason = event.reason === 'aborted' ? 'stop' : event.reason;
-        return { output: text, finishReason, usage: event.usage, latencyMs: elapsed(started), firstTokenMs };
-      } else {
-        if (generation.signal.aborted && !options.signal?.aborted) {
-          return { output: text, finishReason: 'stop', latencyMs: elapsed(started), firstTokenMs };
-        }
-        return { output: null, latencyMs: elapsed(started), firstTokenMs, error: { code: event.error.code, message: event.error.message } };
-      }
-    }
-    return { output: null, latencyMs: elapsed(started), error: { code: 'backend-protocol', message: 'the backend ended without finishing the answer' } };
-  } catch (error) {
-    // The contract says backends never throw; a broken one must not end the whole eval.
-    const failure = toLocoError(error);
-    return { output: null, latencyMs: elapsed(started), firstTokenMs, error: { code: failure.code, message: failure.message } };
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+  const backendRequest = { messages: request.messages, sampling: options.sampling, model: options.model, conversationId: request.conversationId, tools: options.tools };
+  // The turn stream stops at an invented `<tool_response>`, as in the agent loop: what
+  // follows is the model talking to itself. The label is compared with the raw text.
+  let end: TurnEnd | undefined;
+  for await (const part of streamTurn(options.backend, backendRequest, options.signal)) if (isTurnEnd(part)) end = part;
+  if (end === undefined || end.type === 'aborted') {
+    return { output: null, latencyMs: end?.durationMs ?? 0, firstTokenMs: end?.firstTokenMs, error: { code: 'aborted', message: 'interrupted' } };
   }
+  if (end.type === 'error') {
+    return { output: null, latencyMs: end.durationMs, firstTokenMs: end.firstTokenMs, error: { code: end.error.code, message: end.error.message } };
+  }
+  const finishReason: FinishReason = end.reason === 'length' ? 'length' : 'stop';
+  return { output: end.rawText, finishReason, usage: end.usage, latencyMs: end.durationMs, firstTokenMs: end.firstTokenMs };
 }
 
 /**

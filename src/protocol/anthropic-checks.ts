@@ -2,11 +2,9 @@
 // 400 `invalid_request_error` where the API would instead of answering what it must reject:
 // no messages, empty content (except a final assistant prefill), block types the API does not
 // know, empty text blocks, and `tool_result` blocks whose `tool_use_id` names no `tool_use` of
-// the assistant message before them (or answers one twice). Messages read the API's. Pure.
-//
-// A `tool_use` left without a result is not rejected here (the API does): the dialect
-// converter gives its slot an error response instead, so the local model still sees one
-// response per call.
+// the assistant message before them (or answers one twice), and `tool_use` blocks left
+// without a result in the user turn after them. Messages read the API's. Pure. Both routes
+// give a request the same verdict: what the remote would reject, the local route rejects.
 import type { AnthropicMessage } from './anthropic-messages.js';
 
 /** Block types the Messages API accepts in `messages[].content`. */
@@ -51,14 +49,29 @@ export function conversationIssue(messages: readonly AnthropicMessage[]): Conver
   // tool_use ids of the last assistant message, while only user turns have followed it.
   let open: Set<string> | undefined;
   const answered = new Set<string>();
+  /** Index of the first user message after the last assistant message. */
+  let replyAt: number | undefined;
+  const unanswered = (): ConversationIssue | undefined => {
+    const missing = [...(open ?? [])].filter((id) => !answered.has(id));
+    if (replyAt === undefined || missing.length === 0) return undefined;
+    return {
+      path: [replyAt, 'content'],
+      message: `\`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`,
+    };
+  };
   for (const [index, message] of messages.entries()) {
     const final = index === messages.length - 1;
     if (isEmptyContent(message.content) && !(final && message.role === 'assistant')) {
       return { path: [index, 'content'], message: `${message.role} messages must have non-empty content except for the optional final assistant message` };
     }
     if (message.role === 'assistant') {
+      const issue = unanswered();
+      if (issue) return issue;
       open = new Set();
       answered.clear();
+      replyAt = undefined;
+    } else {
+      replyAt ??= index;
     }
     if (typeof message.content === 'string') continue;
     for (const [at, block] of message.content.entries()) {
@@ -81,5 +94,5 @@ export function conversationIssue(messages: readonly AnthropicMessage[]): Conver
       answered.add(useId);
     }
   }
-  return undefined;
+  return unanswered();
 }

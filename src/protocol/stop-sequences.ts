@@ -4,6 +4,8 @@
 // chunks is still found and never reaches the client. Pure.
 import type { ParsedPart } from './tool-call-parser.js';
 
+type TextPart = Extract<ParsedPart, { type: 'text' }>;
+
 export class StopSequenceScanner {
   private held = '';
   private stopped = false;
@@ -86,8 +88,8 @@ export class StopSequencePartFilter {
     return this.scanner.matched;
   }
 
-  push(parts: readonly ParsedPart[]): ParsedPart[] {
-    const out: ParsedPart[] = [];
+  push<Part extends ParsedPart>(parts: readonly Part[]): (Part | TextPart)[] {
+    const out: (Part | TextPart)[] = [];
     for (const part of parts) {
       if (this.scanner.hit) break;
       if (part.type === 'text') {
@@ -102,8 +104,8 @@ export class StopSequencePartFilter {
   }
 
   /** The end of the turn: held text was not a stop string. */
-  flush(): ParsedPart[] {
-    const out: ParsedPart[] = [];
+  flush(): TextPart[] {
+    const out: TextPart[] = [];
     this.flushInto(out);
     return out;
   }

@@ -19,6 +19,9 @@ export type ParsedPart =
    */
   | { type: 'invented-response'; offset: number };
 
+/** The parts a parsed turn carries to its consumers (the streaming detail and the cut left out). */
+export type TurnContentPart = Extract<ParsedPart, { type: 'text' | 'tool-call' | 'tool-call-error' }>;
+
 export interface ParsedCall {
   index: number;
   call: ToolCall;

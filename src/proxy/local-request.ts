@@ -10,7 +10,8 @@
 //   (`info.forcesToolCalls`: the embedded engine); others fall back to the remote
 //   (`tool-choice-unsupported`), since an unforced small model may answer in prose.
 // - `auto` (or absent): the model decides.
-// - `disable_parallel_tool_use`: at most one call; the first one ends the turn (CallLimitFilter).
+// - `disable_parallel_tool_use`: at most one call; the first one ends the turn (the turn
+//   stream's `maxToolCalls`).
 // Sampling: the client's temperature / top_p / top_k, each unless the config pins it, else the
 // model card's defaults.
 import type { BackendInfo } from '../backends/types.js';
@@ -18,7 +19,6 @@ import { DEFAULT_SAMPLING, type Sampling } from '../protocol/messages.js';
 import type { DialectConversion } from '../protocol/anthropic-dialect.js';
 import type { MessagesRequest, ToolChoice } from '../protocol/anthropic-messages.js';
 import type { ToolSignature } from '../protocol/system-prompt.js';
-import type { ParsedPart } from '../protocol/tool-call-parser.js';
 import type { Fallback } from './fallback.js';
 
 export interface PinnedSampling {
@@ -75,26 +75,4 @@ export function requiredCallFor(
 /** Calls allowed in one answer: one under `disable_parallel_tool_use`, else no limit. */
 export function callLimitFor(choice: ToolChoice | undefined): number | undefined {
   return choice !== undefined && choice.type !== 'none' && choice.disable_parallel_tool_use === true ? 1 : undefined;
-}
-
-/** Passes parsed parts until `max` calls have closed; everything after is dropped and generation should stop. */
-export class CallLimitFilter {
-  private calls = 0;
-
-  constructor(private readonly max: number | undefined) {}
-
-  get reached(): boolean {
-    return this.max !== undefined && this.calls >= this.max;
-  }
-
-  push(parts: readonly ParsedPart[]): ParsedPart[] {
-    if (this.max === undefined) return [...parts];
-    const out: ParsedPart[] = [];
-    for (const part of parts) {
-      if (this.reached) break;
-      out.push(part);
-      if (part.type === 'tool-call') this.calls += 1;
-    }
-    return out;
-  }
 }

@@ -3,18 +3,17 @@
 // first token arrives, so every failure before it (overflow, turn limit, backend error,
 // silence past the first-token timeout) can still fall back to the remote.
 import { createHash } from 'node:crypto';
-import type { Backend, BackendEvent, BackendRequest } from '../backends/types.js';
+import { streamTurn, type TurnStreamOptions } from '../backends/turn-stream.js';
+import type { Backend, BackendRequest } from '../backends/types.js';
 import type { ChatMessage, Usage } from '../protocol/messages.js';
 import { anthropicToDialect, clientToolName, clientToolNames } from '../protocol/anthropic-dialect.js';
 import type { MessagesRequest } from '../protocol/anthropic-messages.js';
 import { AnthropicStreamEncoder, newAnthropicId } from '../protocol/anthropic-stream.js';
-import { StopSequencePartFilter } from '../protocol/stop-sequences.js';
-import { ToolCallStreamParser } from '../protocol/tool-call-parser.js';
 import type { LocalSettings } from './config.js';
 import type { Exchange } from './exchange.js';
 import { fallbackForError, isFallback, planLocal, type Fallback } from './fallback.js';
 import { createJsonOutput, createSseOutput, type LocalOutput } from './local-output.js';
-import { CallLimitFilter, callLimitFor, offersTools, requiredCallFor, samplingFor } from './local-request.js';
+import { callLimitFor, offersTools, requiredCallFor, samplingFor } from './local-request.js';
 
 export type LocalOutcome = { kind: 'answered' } | { kind: 'fallback'; fallback: Fallback };
 
@@ -25,34 +24,9 @@ function conversationIdOf(messages: readonly ChatMessage[]): string {
   return hash.digest('hex').slice(0, 32);
 }
 
-type Step = IteratorResult<BackendEvent> | 'timeout';
-
-/** Races each next() against a deadline; one promise per wait, cleared every time. */
-function nextWithin(iterator: AsyncIterator<BackendEvent>, ms: number): Promise<Step> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  const next = iterator.next();
-  // Backends never throw, but a late rejection after a timeout must not go unhandled.
-  next.catch(() => undefined);
-  return Promise.race([next, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** How long a stopped backend may take to report its usage before it is estimated. */
-const STOP_DRAIN_MS = 2_000;
-
-/**
- * After a stop sequence aborted generation: the usage the backend reports as it winds down
- * (backends answer an abort with a final event), or an estimate from the text seen so far.
- */
-async function usageAfterStop(iterator: AsyncIterator<BackendEvent>, promptTokens: number, generatedChars: number): Promise<Usage> {
-  for (;;) {
-    const step = await nextWithin(iterator, STOP_DRAIN_MS);
-    if (step === 'timeout' || step.done || step.value.type === 'error') break;
-    if (step.value.type === 'finish') return step.value.usage;
-  }
-  return { promptTokens, cachedTokens: 0, completionTokens: Math.ceil(generatedChars / 4) };
+/** Tokens when a backend stopped early reports no usage: the plan's prompt, the text seen. */
+function estimatedUsage(usage: Usage, promptTokens: number, rawText: string): Usage {
+  return usage.promptTokens > 0 ? usage : { promptTokens, cachedTokens: 0, completionTokens: Math.ceil(rawText.length / 4) };
 }
 
 export async function serveLocal(exchange: Exchange, request: MessagesRequest, backend: Backend, settings: LocalSettings): Promise<LocalOutcome> {
@@ -70,9 +44,6 @@ export async function serveLocal(exchange: Exchange, request: MessagesRequest, b
   const requiredToolCall = requiredCallFor(request.tool_choice, conversion, (name) => clientToolName(name, clientTools), backend.info);
   if (requiredToolCall && 'reason' in requiredToolCall) return { kind: 'fallback', fallback: requiredToolCall };
 
-  const controller = new AbortController();
-  const onClientGone = (): void => controller.abort();
-  exchange.signal.addEventListener('abort', onClientGone, { once: true });
   const backendRequest: BackendRequest = {
     messages: conversion.messages,
     sampling: samplingFor(request, settings.sampling, plan.maxTokens),
@@ -81,65 +52,41 @@ export async function serveLocal(exchange: Exchange, request: MessagesRequest, b
     model: settings.model,
   };
   if (requiredToolCall) backendRequest.requiredToolCall = requiredToolCall;
+  // The client's stop sequences and its one-call limit end generation as the API's do: what
+  // the model wrote after is never sent.
+  const turnOptions: TurnStreamOptions = {
+    textStopSequences: request.stop_sequences ?? [],
+    maxToolCalls: callLimitFor(request.tool_choice),
+    firstTokenTimeoutMs: settings.firstTokenTimeoutMs,
+    idleTimeoutMs: settings.idleTimeoutMs,
+  };
   const encoder = new AnthropicStreamEncoder({ messageId: newAnthropicId('msg_'), model: request.model, estimatedInputTokens: plan.promptTokens, clientTools });
-  const parser = new ToolCallStreamParser();
-  const stops = new StopSequencePartFilter(request.stop_sequences ?? []);
-  const calls = new CallLimitFilter(callLimitFor(request.tool_choice));
-  let generatedChars = 0;
   const startEvents = encoder.start();
   const output: LocalOutput = request.stream === true ? createSseOutput(exchange, startEvents) : createJsonOutput(exchange, startEvents);
-  const iterator = backend.stream(backendRequest, controller.signal)[Symbol.asyncIterator]();
-  let started = false;
-
-  const fail = (type: 'api_error' | 'timeout_error', message: string): LocalOutcome => {
-    output.fail(type, message);
-    return { kind: 'answered' };
-  };
-
-  const end = async (events: Parameters<LocalOutput['end']>[0], usage: Usage): Promise<LocalOutcome> => {
-    record.inputTokens = usage.promptTokens;
-    record.outputTokens = usage.completionTokens;
-    await output.end(events);
-    return { kind: 'answered' };
-  };
 
   const run = async (): Promise<LocalOutcome> => {
-    for (;;) {
-      const limit = started ? settings.idleTimeoutMs : settings.firstTokenTimeoutMs;
-      const step = await nextWithin(iterator, limit);
-      if (exchange.signal.aborted) {
+    for await (const part of streamTurn(backend, backendRequest, exchange.signal, turnOptions)) {
+      if (part.type === 'aborted') {
         record.clientClosed = true;
         return { kind: 'answered' };
       }
-      if (step === 'timeout') {
-        controller.abort();
-        const detail = started ? `the local model sent nothing for ${limit} ms mid-answer` : `the local model sent no token within ${limit} ms`;
-        return output.committed ? fail('timeout_error', `loco proxy: ${detail}`) : { kind: 'fallback', fallback: { reason: 'local-timeout', detail } };
+      if (part.type === 'error') {
+        // Before anything reached the client the remote can still answer.
+        if (!output.committed) return { kind: 'fallback', fallback: fallbackForError(part.error) };
+        const timedOut = part.error.code === 'backend-timeout';
+        output.fail(timedOut ? 'timeout_error' : 'api_error', `loco proxy: ${timedOut ? part.error.message : `the local model failed mid-answer: ${part.error.message}`}`);
+        return { kind: 'answered' };
       }
-      if (step.done) {
-        const detail = 'the local backend ended its stream without a finish event';
-        return output.committed ? fail('api_error', `loco proxy: ${detail}`) : { kind: 'fallback', fallback: { reason: 'local-error', detail } };
+      if (part.type === 'finish') {
+        const usage = estimatedUsage(part.usage, plan.promptTokens, part.rawText);
+        record.inputTokens = usage.promptTokens;
+        record.outputTokens = usage.completionTokens;
+        await output.end(encoder.finish(part.reason === 'length' ? 'length' : 'stop', usage, part.stopSequence));
+        return { kind: 'answered' };
       }
-      const event = step.value;
-      if (event.type === 'text-delta') {
-        started = true;
-        generatedChars += event.text.length;
-        await output.write(encoder.push(calls.push(stops.push(parser.push(event.text)))));
-        if (stops.hit || calls.reached) {
-          // The client's stop sequence, or the one call it allows: generation ends here, as
-          // the API's does; what the model wrote after is never sent.
-          controller.abort();
-          const usage = await usageAfterStop(iterator, plan.promptTokens, generatedChars);
-          return end(encoder.finish('stop', usage, stops.matched), usage);
-        }
-      } else if (event.type === 'finish') {
-        const last = encoder.push(calls.push([...stops.push(parser.finish()), ...stops.flush()]));
-        return end([...last, ...encoder.finish(event.reason, event.usage, stops.matched)], event.usage);
-      } else {
-        if (!output.committed) return { kind: 'fallback', fallback: fallbackForError(event.error) };
-        return fail('api_error', `loco proxy: the local model failed mid-answer: ${event.error.message}`);
-      }
+      await output.write(encoder.push([part]));
     }
+    return { kind: 'answered' };
   };
 
   try {
@@ -154,9 +101,5 @@ export async function serveLocal(exchange: Exchange, request: MessagesRequest, b
     return outcome;
   } finally {
     output.close();
-    exchange.signal.removeEventListener('abort', onClientGone);
-    controller.abort();
-    // Lets the backend's generator run its cleanup once its pending step settles.
-    void iterator.return?.()?.catch(() => undefined);
   }
 }

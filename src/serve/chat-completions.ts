@@ -6,7 +6,7 @@
 // streaming; later errors arrive as a `data: {"error": …}` event.
 import type { ServerResponse } from 'node:http';
 import type { Usage } from '../protocol/messages.js';
-import type { RawTurnMemory } from './chat-output.js';
+import type { RawTurnMemory } from './raw-turns.js';
 import { parseChatRequest } from './chat-request.js';
 import { prepareCompletion, runCompletion, type ServeEngine } from './completion.js';
 import { errorFromEngine, HttpError, serverError, unavailable } from './errors.js';

@@ -7,11 +7,13 @@ import type { BackendEvent, BackendInfo } from '../backends/types.js';
 import type { LocoError } from '../errors.js';
 import { DEFAULT_SAMPLING, type Usage } from '../protocol/messages.js';
 import type { ToolSignature } from '../protocol/system-prompt.js';
-import { toDialectMessages, toolSignatures } from './chat-dialect.js';
-import { AssistantOutputConverter, type OpenAIToolCall, type RawTurnMemory } from './chat-output.js';
+import { streamTurn } from '../backends/turn-stream.js';
+import { openAIToDialect, toolSignatures } from '../protocol/openai-dialect.js';
+import { AssistantOutputConverter, type OpenAIToolCall } from '../protocol/openai-output.js';
+import { ProtocolError } from '../protocol/protocol-error.js';
+import type { RawTurnMemory } from './raw-turns.js';
 import type { ChatCompletionRequest } from './chat-request.js';
 import { invalidRequest } from './errors.js';
-import { StopSequenceScanner } from '../protocol/stop-sequences.js';
 
 /** What the server needs of the engine: the embedded backend, or a fake in tests. */
 export interface ServeEngine {
@@ -52,7 +54,7 @@ export function prepareCompletion(request: ChatCompletionRequest, options: { con
     forced = tools.filter((tool) => tool.name === choice.function.name);
     if (forced.length === 0) throw invalidRequest(`tool_choice names "${choice.function.name}", which is not among the tools`, 'tool_choice.function.name');
   }
-  const messages = toDialectMessages(request.messages, { tools, rawAssistantText: options.rawTurns ? (message) => options.rawTurns?.lookup(message) : undefined });
+  const messages = dialectMessages(request, tools, options.rawTurns);
   const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? options.contextSize ?? FALLBACK_MAX_TOKENS;
   const engineRequest: EmbeddedRequest = {
     messages,
@@ -84,6 +86,15 @@ export function prepareCompletion(request: ChatCompletionRequest, options: { con
     stream: request.stream === true,
     includeUsage: request.stream_options?.include_usage === true,
   };
+}
+
+function dialectMessages(request: ChatCompletionRequest, tools: readonly ToolSignature[], rawTurns: RawTurnMemory | undefined) {
+  try {
+    return openAIToDialect(request.messages, { tools, rawAssistantText: rawTurns ? (message) => rawTurns.lookup(message) : undefined });
+  } catch (error) {
+    if (error instanceof ProtocolError) throw invalidRequest(error.message, error.param);
+    throw error;
+  }
 }
 
 /** llama.cpp server's `timings`; prompt_n counts only the evaluated prompt tokens. */
@@ -134,57 +145,29 @@ export function llamaTimings(usage: Usage, promptMs: number, predictedMs: number
 }
 
 export async function* runCompletion(engine: ServeEngine, prepared: PreparedCompletion, signal: AbortSignal, rawTurns?: RawTurnMemory): AsyncGenerator<CompletionEvent> {
-  const started = performance.now();
-  // Our own early stop (a stop string, an invented tool response) aborts the engine too.
-  const stopper = new AbortController();
-  const forward = (): void => stopper.abort();
-  signal.addEventListener('abort', forward, { once: true });
-  const scanner = new StopSequenceScanner(prepared.stops);
   const converter = new AssistantOutputConverter(prepared.parseToolCalls);
-  let stoppedEarly = false;
-  let firstTokenAt: number | undefined;
+  const options = { parseToolCalls: prepared.parseToolCalls, stopSequences: prepared.stops };
   let begun = false;
-
-  function* convert(parts: ReturnType<AssistantOutputConverter['push']>): Generator<CompletionEvent> {
-    for (const part of parts) {
-      if (part.type === 'end') {
-        stoppedEarly = true;
-        stopper.abort();
-      } else if (part.type === 'content') yield { type: 'content', text: part.text };
-      else yield { type: 'tool-call', index: part.index, call: part.call };
+  for await (const part of streamTurn(engine, prepared.engineRequest, signal, options)) {
+    // An error before any output is the request's answer (an HTTP error); later ones arrive inside it.
+    if (part.type === 'error') return yield { type: 'error', error: part.error };
+    if (!begun) {
+      begun = true;
+      yield { type: 'started' };
     }
-  }
-
-  try {
-    for await (const event of engine.stream(prepared.engineRequest, stopper.signal)) {
-      if (event.type === 'error') return yield { type: 'error', error: event.error };
-      if (!begun) {
-        begun = true;
-        yield { type: 'started' };
-      }
-      if (event.type === 'text-delta') {
-        firstTokenAt ??= performance.now();
-        if (stoppedEarly) continue;
-        const text = scanner.push(event.text);
-        if (scanner.hit) {
-          stoppedEarly = true;
-          stopper.abort();
-        }
-        yield* convert(converter.push(text));
-        continue;
-      }
-      if (signal.aborted) return yield { type: 'aborted', usage: event.usage };
-      yield* convert(converter.push(scanner.flush()));
-      yield* convert(converter.finish());
-      const ended = performance.now();
-      const calls = converter.toolCalls;
-      const finishReason: FinishReason = event.reason === 'length' && !stoppedEarly ? 'length' : calls.length > 0 ? 'tool_calls' : 'stop';
-      if (!stoppedEarly) rawTurns?.remember(converter.text, calls, event.text);
-      const promptMs = (firstTokenAt ?? ended) - started;
-      yield { type: 'done', finishReason, content: converter.text, toolCalls: calls, usage: event.usage, timings: llamaTimings(event.usage, promptMs, ended - (firstTokenAt ?? ended)) };
-      return;
+    if (part.type === 'aborted') return yield { type: 'aborted', usage: part.usage };
+    if (part.type !== 'finish') {
+      for (const output of converter.push(part)) yield output.type === 'content' ? output : { type: 'tool-call', index: output.index, call: output.call };
+      continue;
     }
-  } finally {
-    signal.removeEventListener('abort', forward);
+    converter.finish();
+    const calls = converter.toolCalls;
+    const finishReason: FinishReason = part.reason === 'length' ? 'length' : calls.length > 0 ? 'tool_calls' : 'stop';
+    // A turn cut short is not what the model would continue from; only whole turns are remembered.
+    if (part.reason !== 'stop-sequence' && !part.inventedResponse) rawTurns?.remember(converter.text, calls, part.rawText);
+    const firstTokenMs = part.firstTokenMs ?? part.durationMs;
+    const timings = llamaTimings(part.usage, firstTokenMs, part.durationMs - firstTokenMs);
+    yield { type: 'done', finishReason, content: converter.text, toolCalls: calls, usage: part.usage, timings };
+    return;
   }
 }

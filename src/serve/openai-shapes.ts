@@ -3,7 +3,7 @@
 // llama.cpp's `timings` (cache_n), so clients of either server read the cached tokens. Pure.
 import { randomBytes } from 'node:crypto';
 import type { Usage } from '../protocol/messages.js';
-import type { OpenAIToolCall } from './chat-output.js';
+import type { OpenAIToolCall } from '../protocol/openai-output.js';
 import type { FinishReason, LlamaTimings } from './completion.js';
 
 export interface OpenAIUsage {

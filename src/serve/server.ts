@@ -14,7 +14,7 @@ import { createEmbeddedBackend, DEFAULT_SEQUENCES, type EmbeddedStats } from '..
 import { LocoError, toLocoError } from '../errors.js';
 import { DEFAULT_SAMPLING } from '../protocol/messages.js';
 import { CLIENT_CLOSED, serveChatCompletion, type AbortCause, type CompletionOutcome } from './chat-completions.js';
-import { RawTurnMemory } from './chat-output.js';
+import { RawTurnMemory } from './raw-turns.js';
 import type { ServeEngine } from './completion.js';
 import { errorFromEngine, HttpError, notFound, serverError, unavailable } from './errors.js';
 import { bearerMatches, ClientClosedError, DEFAULT_MAX_BODY_BYTES, readJsonBody, sendJson } from './http-io.js';

@@ -175,3 +175,23 @@ describe('sampling on the local route', () => {
     assert.equal(proxyFileSchema.safeParse({ local: { sampling: { temperature: 0, topP: 1, topK: 0 } } }).success, true);
   });
 });
+
+describe('an invented <tool_response> on the local route', () => {
+  it('ends the answer at the tag and stops generation, as every other front door does', async () => {
+    const backend = scriptedBackend(async function* (signal) {
+      for (const text of ['Reading.\n', GREP_CALL, '\n<tool_resp', 'onse>\nmade-up result', ' and more']) yield { type: 'text-delta', text };
+      // Only an abort ends this turn: the test times out unless the proxy stops generation.
+      await untilAborted(signal);
+      yield { type: 'finish', reason: 'aborted', usage: { promptTokens: 40, cachedTokens: 0, completionTokens: 30 }, text: '' };
+    });
+    const proxy = await proxyOver(backend);
+    const message = await proxy.client.messages.create({ ...ASK, tools: TOOLS });
+    assert.equal(backend.aborted, 1);
+    assert.equal(message.stop_reason, 'tool_use');
+    assert.deepEqual(
+      message.content.map((block) => block.type),
+      ['text', 'tool_use'],
+    );
+    assert.ok(!JSON.stringify(message.content).includes('made-up'), 'nothing after the invented tag reaches the client');
+  });
+});

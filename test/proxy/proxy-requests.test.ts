@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { createFakeBackend } from '../../src/backends/fake.js';
-import { MISSING_RESULT } from '../../src/protocol/anthropic-dialect.js';
 import { renderToolResults } from '../../src/protocol/tool-call-codec.js';
 import { startProxy, type ProxyHarness } from './harness.js';
 
@@ -85,17 +84,18 @@ describe('loco proxy, local route: tool results follow the order of the calls', 
     assert.equal(resultsTurn(), `${renderToolResults([READ_IN_DIALECT, 'a.ts', 'a.ts:3:main'])}\nBe quick.`);
   });
 
-  it('gives a call without a result an error response in its own slot', async () => {
-    await proxy.client.messages.create({
-      ...BASE,
-      messages: [{ role: 'user', content: 'where is main?' }, CALLS, { role: 'user', content: [result('toolu_s', 'a.ts:3:main'), result('toolu_r', READ_OUT)] }],
-    });
-    assert.equal(resultsTurn(), renderToolResults([READ_IN_DIALECT, MISSING_RESULT, 'a.ts:3:main']));
-  });
-
-  it('answers every call of a turn followed by plain text with error responses, so calls and responses still pair', async () => {
-    await proxy.client.messages.create({ ...BASE, messages: [{ role: 'user', content: 'where is main?' }, CALLS, { role: 'user', content: 'stop, look elsewhere' }] });
-    assert.equal(resultsTurn(), `${renderToolResults([MISSING_RESULT, MISSING_RESULT, MISSING_RESULT])}\nstop, look elsewhere`);
+  it('rejects calls left without a result in the next user turn, as the API does, sending nothing to the model', async () => {
+    const before = backend.requests.length;
+    for (const reply of [
+      { role: 'user' as const, content: [result('toolu_s', 'a.ts:3:main'), result('toolu_r', READ_OUT)] },
+      { role: 'user' as const, content: 'stop, look elsewhere' },
+    ]) {
+      const error = await rejection(proxy.client.messages.create({ ...BASE, messages: [{ role: 'user', content: 'where is main?' }, CALLS, reply] }));
+      assert.equal(error.status, 400);
+      assert.equal(error.type, 'invalid_request_error');
+      assert.match(error.message, /messages\.2\.content: `tool_use` ids were found without `tool_result` blocks immediately after: (toolu_g|toolu_r, toolu_g, toolu_s)\. Each/);
+    }
+    assert.equal(backend.requests.length, before);
   });
 
   it('rejects a result whose tool_use_id names no call of the previous assistant message, as the API does', async () => {

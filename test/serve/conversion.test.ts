@@ -3,8 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LocoError } from '../../src/errors.js';
-import { toDialectMessages, toolSignatures } from '../../src/serve/chat-dialect.js';
-import { AssistantOutputConverter, RawTurnMemory, type OutputPart } from '../../src/serve/chat-output.js';
+import { openAIToDialect as toDialectMessages, toolSignatures } from '../../src/protocol/openai-dialect.js';
+import { AssistantOutputConverter, type OutputPart } from '../../src/protocol/openai-output.js';
+import { ProtocolError } from '../../src/protocol/protocol-error.js';
+import { ToolCallStreamParser, type TurnContentPart } from '../../src/protocol/tool-call-parser.js';
+import { RawTurnMemory } from '../../src/serve/raw-turns.js';
 import { ACCEPTED_FIELDS, parseChatRequest, type ChatCompletionRequest } from '../../src/serve/chat-request.js';
 import { prepareCompletion } from '../../src/serve/completion.js';
 import { errorFromEngine, HttpError } from '../../src/serve/errors.js';
@@ -105,7 +108,12 @@ describe('OpenAI messages to the dialect', () => {
 
   it('rejects tool_call arguments that are not a JSON object, naming the message', () => {
     const request = valid({ messages: [{ role: 'assistant', content: '', tool_calls: [{ id: 'c', type: 'function', function: { name: 'Read', arguments: '{oops' } }] }] });
-    assert.throws(() => toDialectMessages(request.messages), (error: unknown) => error instanceof HttpError && error.body.error.param === 'messages[0].tool_calls[0].function.arguments' && /not valid JSON/.test(error.message));
+    assert.throws(() => toDialectMessages(request.messages), (error: unknown) => error instanceof ProtocolError && error.param === 'messages[0].tool_calls[0].function.arguments' && /not valid JSON/.test(error.message));
+    // serve answers it as an OpenAI 400 naming the field.
+    assert.throws(
+      () => prepareCompletion(request, {}),
+      (error: unknown) => error instanceof HttpError && error.status === 400 && error.body.error.param === 'messages[0].tool_calls[0].function.arguments',
+    );
   });
 
   it('uses the remembered raw text of an answer the server produced', () => {
@@ -166,7 +174,16 @@ describe('model output to OpenAI parts', () => {
     let next = 0;
     return () => `call_${++next}`;
   };
-  const feed = (converter: AssistantOutputConverter, chunks: string[]): OutputPart[] => [...chunks.flatMap((chunk) => converter.push(chunk)), ...converter.finish()];
+  /** The turn's chunks as the turn stream parses them, then through the converter. */
+  const feed = (converter: AssistantOutputConverter, chunks: string[], parse = true): OutputPart[] => {
+    const parser = new ToolCallStreamParser();
+    const parts: TurnContentPart[] = parse
+      ? [...chunks.flatMap((chunk) => parser.push(chunk)), ...parser.finish()].filter((part): part is TurnContentPart => part.type === 'text' || part.type === 'tool-call' || part.type === 'tool-call-error')
+      : chunks.map((text) => ({ type: 'text', text }));
+    const out = parts.flatMap((part) => converter.push(part));
+    converter.finish();
+    return out;
+  };
 
   it('streams text at once and each call when it closes, even with tags split across chunks', () => {
     const converter = new AssistantOutputConverter(true, ids());
@@ -186,16 +203,16 @@ describe('model output to OpenAI parts', () => {
     assert.equal(parts[0].type, 'content');
   });
 
-  it('keeps a malformed call as content, stops at an invented tool response, passes text untouched without tools', () => {
+  it('keeps a malformed call as content, drops trailing layout whitespace, passes text untouched without tools', () => {
     const broken = new AssistantOutputConverter(true, ids());
     const parts = feed(broken, ['<tool_call>\n{"name": 5}\n</tool_call>', '\nok']);
     assert.equal(broken.toolCalls.length, 0);
     assert.equal(broken.text, '<tool_call>\n{"name": 5}\n</tool_call>\nok');
     assert.ok(parts.every((part) => part.type === 'content'));
-    const inventing = new AssistantOutputConverter(true, ids());
-    assert.deepEqual(feed(inventing, ['Done.\n<tool_resp', 'onse>\nmade up']), [{ type: 'content', text: 'Done.' }, { type: 'end' }]);
+    const trailing = new AssistantOutputConverter(true, ids());
+    assert.deepEqual(feed(trailing, ['Done.\n', '  \n']), [{ type: 'content', text: 'Done.' }]);
     const plain = new AssistantOutputConverter(false, ids());
-    assert.deepEqual(feed(plain, ['  a\n', '<tool_call>x']), [{ type: 'content', text: '  a\n' }, { type: 'content', text: '<tool_call>x' }]);
+    assert.deepEqual(feed(plain, ['  a\n', '<tool_call>x'], false), [{ type: 'content', text: '  a\n' }, { type: 'content', text: '<tool_call>x' }]);
   });
 });
 

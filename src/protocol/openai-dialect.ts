@@ -1,26 +1,52 @@
 // OpenAI chat messages -> the model's dialect (model-dialect.md sections 2-4), the way Qwen's
 // chat template renders them: the client's system text first, then the `# Tools` section
 // when the request has tools; assistant tool_calls as `<tool_call>` blocks after the text;
-// consecutive `tool` messages as ONE user turn of `<tool_response>` blocks, in order. Pure,
-// so the proxy can reuse it.
-import type { ChatMessage, ToolCall } from '../protocol/messages.js';
-import { qwenToolsSection, type ToolSignature } from '../protocol/system-prompt.js';
-import { renderAssistantTurn, renderToolResults } from '../protocol/tool-call-codec.js';
-import type { AssistantRequestMessage, MessageContent, RequestMessage, RequestTool } from './chat-request.js';
-import { invalidRequest } from './errors.js';
+// consecutive `tool` messages as ONE user turn of `<tool_response>` blocks, in order. Pure:
+// `loco serve` renders requests with it, eval renders samples with it. The message types are
+// the OpenAI shapes any validated source can produce (call ids are optional: the dialect has
+// none).
+import type { ChatMessage, ToolCall } from './messages.js';
+import { ProtocolError } from './protocol-error.js';
+import { qwenToolsSection, type ToolSignature } from './system-prompt.js';
+import { renderAssistantTurn, renderToolResults } from './tool-call-codec.js';
+
+export type OpenAIMessageContent = string | readonly { type: string; text?: unknown }[];
+
+export interface OpenAIRequestToolCall {
+  id?: string;
+  type?: 'function';
+  /** OpenAI sends a JSON string; some clients send the object itself. */
+  function: { name: string; arguments: string | Record<string, unknown> };
+}
+
+export interface OpenAIAssistantMessage {
+  role: 'assistant';
+  content?: OpenAIMessageContent | null;
+  tool_calls?: readonly OpenAIRequestToolCall[] | null;
+}
+
+export type OpenAIMessage =
+  | { role: 'system' | 'developer' | 'user'; content: OpenAIMessageContent }
+  | OpenAIAssistantMessage
+  | { role: 'tool'; content: OpenAIMessageContent; tool_call_id?: string };
+
+export interface OpenAIFunctionTool {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown> };
+}
 
 /** The model's raw text for an assistant message the server itself produced, when remembered. */
-export type RawAssistantLookup = (message: AssistantRequestMessage) => string | undefined;
+export type RawAssistantLookup = (message: OpenAIAssistantMessage) => string | undefined;
 
 /** Text of a string or of text parts (joined by newlines, as vLLM does). */
-export function contentText(content: MessageContent | null | undefined): string {
+export function contentText(content: OpenAIMessageContent | null | undefined): string {
   if (content === null || content === undefined) return '';
   if (typeof content === 'string') return content;
   return content.map((part) => (typeof part.text === 'string' ? part.text : '')).join('\n');
 }
 
 /** OpenAI function tools as the signatures the Qwen `# Tools` section lists. */
-export function toolSignatures(tools: readonly RequestTool[]): ToolSignature[] {
+export function toolSignatures(tools: readonly OpenAIFunctionTool[]): ToolSignature[] {
   return tools.map((tool) => ({
     name: tool.function.name,
     description: tool.function.description ?? '',
@@ -29,8 +55,8 @@ export function toolSignatures(tools: readonly RequestTool[]): ToolSignature[] {
   }));
 }
 
-/** An assistant message's tool calls with their arguments as objects; throws a 400 naming the bad one. */
-export function assistantToolCalls(message: AssistantRequestMessage, messageIndex: number): ToolCall[] {
+/** An assistant message's tool calls with their arguments as objects; throws a ProtocolError naming the bad one. */
+export function assistantToolCalls(message: OpenAIAssistantMessage, messageIndex: number): ToolCall[] {
   return (message.tool_calls ?? []).map((call, callIndex) => {
     const param = `messages[${messageIndex}].tool_calls[${callIndex}].function.arguments`;
     let args: unknown = call.function.arguments;
@@ -38,10 +64,10 @@ export function assistantToolCalls(message: AssistantRequestMessage, messageInde
       try {
         args = args.trim() === '' ? {} : JSON.parse(args);
       } catch {
-        throw invalidRequest(`${param} is not valid JSON`, param);
+        throw new ProtocolError(`${param} is not valid JSON`, param);
       }
     }
-    if (typeof args !== 'object' || args === null || Array.isArray(args)) throw invalidRequest(`${param} must be a JSON object`, param);
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new ProtocolError(`${param} must be a JSON object`, param);
     return { name: call.function.name, arguments: args as Record<string, unknown> };
   });
 }
@@ -53,10 +79,10 @@ export interface DialectOptions {
 }
 
 /**
- * The conversation as ChatML turns. Throws HttpError(400) for an assistant tool call whose
+ * The conversation as ChatML turns. Throws a ProtocolError for an assistant tool call whose
  * arguments are not a JSON object.
  */
-export function toDialectMessages(messages: readonly RequestMessage[], options: DialectOptions = {}): ChatMessage[] {
+export function openAIToDialect(messages: readonly OpenAIMessage[], options: DialectOptions = {}): ChatMessage[] {
   const out: ChatMessage[] = [];
   const tools = options.tools ?? [];
   let start = 0;
