@@ -44,6 +44,8 @@ function invalidCallName(raw: string): string {
 
 export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<AgentEvent, AgentResult> {
   const agentId = options.agentId ?? 'main';
+  // Tool events name the conversation too, so trace lines join the backend's turn lines.
+  const conversation = options.conversationId === undefined ? {} : { conversationId: options.conversationId };
   const started = performance.now();
   const messages = [...options.messages];
   const toolCalls: ToolCallRecord[] = [];
@@ -108,12 +110,12 @@ export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<A
             execution = lastWrite.then(run, run);
           }
           pending.push({ index: part.index, name: call.name, arguments: call.arguments, repaired: part.repaired, invalid: false, execution });
-          yield { agentId, type: 'tool-call', turn, index: part.index, name: call.name, arguments: call.arguments, repaired: part.repaired };
+          yield { agentId, ...conversation, type: 'tool-call', turn, index: part.index, name: call.name, arguments: call.arguments, repaired: part.repaired };
         } else if (part.type === 'tool-call-error' && !final) {
           const output = wrapToolUseError(`Error: ${part.message}`);
           const execution = Promise.resolve({ output, isError: true, durationMs: 0, truncated: false });
           pending.push({ index: part.index, name: invalidCallName(part.raw), arguments: {}, repaired: false, invalid: true, execution });
-          yield { agentId, type: 'tool-call', turn, index: part.index, name: invalidCallName(part.raw), arguments: {}, repaired: false };
+          yield { agentId, ...conversation, type: 'tool-call', turn, index: part.index, name: invalidCallName(part.raw), arguments: {}, repaired: false };
         }
       }
     };
@@ -185,7 +187,7 @@ export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<A
     for (let position = 0; position < pending.length; position++) {
       const call = pending[position];
       const execution = executions[position];
-      yield { agentId, type: 'tool-result', turn, index: call.index, name: call.name, ...execution };
+      yield { agentId, ...conversation, type: 'tool-result', turn, index: call.index, name: call.name, ...execution };
     }
 
     // Context budget: the next prompt is what the backend last saw plus the new turn.
@@ -220,7 +222,7 @@ export async function runAgent(options: AgentLoopOptions, onEvent?: (event: Agen
   for (;;) {
     const step = await loop.next();
     if (step.done) {
-      onEvent?.({ agentId: options.agentId ?? 'main', type: 'finish', result: step.value });
+      onEvent?.({ agentId: options.agentId ?? 'main', ...(options.conversationId === undefined ? {} : { conversationId: options.conversationId }), type: 'finish', result: step.value });
       return step.value;
     }
     onEvent?.(step.value);

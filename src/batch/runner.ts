@@ -122,7 +122,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchResult> {
       for (let attempt = 1; ; attempt++) {
         emit({ type: 'query-start', id: query.id, attempt });
         const trace = createQueryTrace({ id: query.id, query: query.query, repo: query.repo, prompt, attempt, backend: options.backend.info.description });
-        const recording = createRecordingBackend(options.backend, trace.sink);
+        const recording = createRecordingBackend(options.backend, trace.writer);
         let result: AgentResult | undefined;
         let failure: LocoError | undefined;
         try {

@@ -1,24 +1,28 @@
 // One query's trace, kept in memory and written whole when the query ends (so a killed run
-// never leaves half a trace), in the lines of agent/trace-records.ts (as `loco ask --trace`).
+// never leaves half a trace), in the format of src/trace/records.ts (as `loco ask --trace`).
 import type { AgentEvent } from '../agent/events.js';
 import { traceMetaRecord, traceRecordOf } from '../agent/trace-records.js';
-import type { LineSink } from '../backends/recording.js';
+import { createTraceWriter, memorySink, type TraceWriter, type UnversionedTraceRecord } from '../trace/writer.js';
 
 export interface QueryTrace {
-  /** Receives the recording backend's lines. */
-  readonly sink: LineSink;
+  /** Receives the recording backend's records too. */
+  readonly writer: TraceWriter;
   onEvent(event: AgentEvent): void;
   text(): string;
 }
 
 export function createQueryTrace(meta: Record<string, unknown>): QueryTrace {
-  const lines: string[] = [`${JSON.stringify(traceMetaRecord(meta))}\n`];
+  const sink = memorySink();
+  const writer = createTraceWriter(sink);
+  // Writing to memory cannot fail.
+  const write = (record: UnversionedTraceRecord) => void writer.write(record).catch(() => undefined);
+  write(traceMetaRecord(meta));
   return {
-    sink: { write: (line) => void lines.push(line.endsWith('\n') ? line : `${line}\n`) },
+    writer,
     onEvent(event) {
       const record = traceRecordOf(event);
-      if (record) lines.push(`${JSON.stringify(record)}\n`);
+      if (record) write(record);
     },
-    text: () => lines.join(''),
+    text: () => sink.text(),
   };
 }

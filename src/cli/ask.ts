@@ -12,7 +12,7 @@ import { LocoError } from '../errors.js';
 import { detectSandbox } from '../tools/sandbox.js';
 import { defaultBackendSpec } from './default-model.js';
 import { createProgressPrinter, formatSummary } from './progress.js';
-import { createTraceWriter, type TraceWriter } from './trace.js';
+import { createAskTrace, type AskTrace } from './trace.js';
 
 export interface CommandIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -61,15 +61,15 @@ export async function runAsk(dir: string, questionWords: string[], flags: AskFla
   const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
   let backend: Backend = await createBackendFromSpec(spec, backendOptionsOf(config));
 
-  let trace: TraceWriter | undefined;
+  let trace: AskTrace | undefined;
   if (config.trace) {
     try {
-      trace = createTraceWriter(config.trace, { question, dir: root, backend: backend.info.description });
+      trace = createAskTrace(config.trace, { question, dir: root, backend: backend.info.description });
     } catch (error) {
       await backend.close();
       throw new LocoError('usage', `cannot write trace file ${config.trace}: ${(error as Error).message}`);
     }
-    backend = createRecordingBackend(backend, trace);
+    backend = createRecordingBackend(backend, trace.writer);
   }
 
   const showProgress = config.verbose || io.stderr.isTTY === true;

@@ -51,6 +51,7 @@ describe('createRecordingBackend', () => {
       assert.equal(typeof durationMs, 'number');
       assert.deepEqual(first, {
         type: 'assistant',
+        v: 2,
         turn: 1,
         conversationId: 'c1',
         text: 'Let me look.\n<tool_call>\n{"name": "Glob", "arguments": {"pattern": "*.ts"}}\n</tool_call>',
