@@ -10,17 +10,12 @@ import type { Backend } from '../backends/types.js';
 import { backendOptionsOf, resolveAskConfig, type AskFlags } from '../config/ask-config.js';
 import { LocoError } from '../errors.js';
 import { detectSandbox } from '../tools/sandbox.js';
-import { defaultBackendSpec } from './default-model.js';
+import type { CommandIo } from './io.js';
+import { defaultBackendSpec } from './model.js';
 import { createProgressPrinter, formatSummary } from './progress.js';
 import { createAskTrace, type AskTrace } from './trace.js';
 
-export interface CommandIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  env: NodeJS.ProcessEnv;
-  /** Aborted on Ctrl-C. */
-  signal: AbortSignal;
-}
+export type { CommandIo } from './io.js';
 
 async function checkDirectory(dir: string): Promise<string> {
   const absolute = path.resolve(dir);

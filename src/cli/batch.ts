@@ -17,8 +17,8 @@ import { backendOptionsOf, resolveAskConfig, type AskFlags } from '../config/ask
 import { LocoError } from '../errors.js';
 import { DEFAULT_SAMPLING } from '../protocol/messages.js';
 import { detectSandbox } from '../tools/sandbox.js';
-import type { CommandIo } from './ask.js';
-import { defaultBackendSpec } from './default-model.js';
+import type { CommandIo } from './io.js';
+import { defaultBackendSpec } from './model.js';
 
 export interface BatchCommandIo extends CommandIo {
   setExitCode: (code: number) => void;

@@ -16,8 +16,8 @@ import { formatTextReport } from '../eval/report-text.js';
 import { readResults } from '../eval/results-file.js';
 import { loadSamples } from '../eval/samples.js';
 import { DEFAULT_SAMPLING } from '../protocol/messages.js';
-import type { CommandIo } from './ask.js';
-import { defaultBackendSpec } from './default-model.js';
+import type { CommandIo } from './io.js';
+import { defaultBackendSpec } from './model.js';
 
 export interface EvalCommandIo extends CommandIo {
   setExitCode: (code: number) => void;

@@ -6,8 +6,9 @@ import { LocoError } from '../errors.js';
 import { pullModel, type PullProgress } from '../models/download.js';
 import { formatSize } from '../models/transfer.js';
 import { DEFAULT_MODEL_REF, looksLikeModelRef, parseModelRef } from '../models/refs.js';
+import { resolveDefaultBackendSpec } from '../models/default-backend.js';
 import { findInstalledModel, listInstalledModels, listPartialDownloads, removeModel, resolveModelsDir } from '../models/store.js';
-import type { CommandIo } from './ask.js';
+import type { CommandIo } from './io.js';
 import { formatSeconds } from '../format.js';
 
 export interface ModelCommandIo extends CommandIo {
@@ -239,3 +240,16 @@ export function registerModelCommand(program: Command, io: ModelCommandIo): Comm
   return model;
 }
 
+
+/** The default model's backend spec (models/default-backend.ts), showing a download on stderr. */
+export function defaultBackendSpec(options: { modelsDir?: string; pull: boolean }, io: CommandIo): Promise<string> {
+  return resolveDefaultBackendSpec({
+    ...options,
+    env: io.env,
+    signal: io.signal,
+    onPull(ref) {
+      io.stderr.write(`loco: the default model is not installed; downloading ${ref} (skip with --no-pull)\n`);
+      return createPullReporter(io.stderr, { tty: io.stderr.isTTY === true });
+    },
+  });
+}

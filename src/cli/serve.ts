@@ -10,7 +10,7 @@ import { LocoError } from '../errors.js';
 import { DEFAULT_MODEL_REF, looksLikeModelRef, parseModelRef } from '../models/refs.js';
 import { findInstalledModel, listInstalledModels, resolveModelsDir } from '../models/store.js';
 import { startServer } from '../serve/server.js';
-import type { CommandIo } from './ask.js';
+import type { CommandIo } from './io.js';
 
 export interface ServeCommandIo extends CommandIo {
   setExitCode: (code: number) => void;

@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { resolveWritablePath } from './paths.js';
 import { failed, ok, ToolUseError, type ToolDefinition } from './types.js';
 import { checkReadAndUnchanged, statIfExists, type FileChangeDependencies } from './write.js';

@@ -5,7 +5,7 @@ import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { resolveWritablePath, type PathPolicy } from './paths.js';
 import type { FileReadState } from './read-state.js';
 import { failed, ok, ToolUseError, type ToolDefinition } from './types.js';
