@@ -5,10 +5,11 @@
 // `loco serve`'s own converter, so eval measures the model on the prompt serve would send.
 import type { ChatMessage } from '../protocol/messages.js';
 import { trainingSystemPrompt } from '../protocol/system-prompt.js';
+import { promptTools } from '../tools/catalog.js';
+import { EVAL_TOOL_NAMES } from './tool-schemas.js';
 import { toDialectMessages as requestToDialect } from '../serve/chat-dialect.js';
 import type { RequestMessage } from '../serve/chat-request.js';
 import type { SampleMessage } from './samples.js';
-import { EVAL_TOOL_NAMES } from './tool-schemas.js';
 
 /** Samples are validated already; serve's shape wants call ids, which the rendering never shows. */
 function toRequestMessages(messages: readonly SampleMessage[]): RequestMessage[] {
@@ -41,5 +42,5 @@ export function toDialectMessages(messages: readonly SampleMessage[]): ChatMessa
 export function promptFor(messages: readonly SampleMessage[]): ChatMessage[] {
   const turns = toDialectMessages(messages);
   if (turns[0]?.role === 'system') return turns;
-  return [{ role: 'system', content: trainingSystemPrompt(EVAL_TOOL_NAMES) }, ...turns];
+  return [{ role: 'system', content: trainingSystemPrompt(promptTools(EVAL_TOOL_NAMES)) }, ...turns];
 }

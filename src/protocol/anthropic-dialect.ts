@@ -16,16 +16,13 @@
 //   (same arguments). History is rendered with the model's name and its calls are mapped back.
 import type { ChatMessage, ToolCall } from './messages.js';
 import type { AnthropicMessage, AnthropicTool, ContentBlock, CountTokensRequest } from './anthropic-messages.js';
-import { buildSystemPrompt, qwenToolsSection, trainingSystemPrompt, type ToolSignature } from './system-prompt.js';
+import { buildSystemPrompt, qwenToolsSection, trainingSystemPrompt, type PromptTool, type ToolSignature } from './system-prompt.js';
 import { renderAssistantTurn, renderToolResults } from './tool-call-codec.js';
 
 export type LocalSystemPrompt = 'auto' | 'training' | 'qwen-tools' | 'client';
 
 /** Model name -> the client tool it stands for, when the client lacks the model's name. */
 export const TOOL_ALIASES: Readonly<Record<string, string>> = Object.freeze({ Task: 'Agent' });
-
-/** The tools named in the training prompt, in its order (model-dialect.md section 2). */
-const TRAINING_TOOLS = ['Read', 'Glob', 'Grep', 'Bash', 'Write', 'Edit', 'Task'];
 
 const BILLING_LINE = /^x-anthropic-billing-header:/;
 export const IMAGE_NOTE = '[image omitted: the local model reads text only]';
@@ -74,13 +71,13 @@ export function systemText(system: CountTokensRequest['system']): string {
     .join('\n\n');
 }
 
-function systemPromptFor(strategy: LocalSystemPrompt, clientSystem: string, tools: readonly ToolSignature[]): string {
+function systemPromptFor(strategy: LocalSystemPrompt, clientSystem: string, tools: readonly ToolSignature[], trainingTools: readonly PromptTool[]): string {
   const effective = strategy === 'auto' ? (tools.length > 0 ? 'training' : 'client') : strategy;
   if (effective === 'client') return tools.length > 0 ? [clientSystem, qwenToolsSection(tools)].filter((part) => part !== '').join('\n\n') : clientSystem;
   if (effective === 'qwen-tools') return buildSystemPrompt('qwen-tools', tools);
   const names = tools.map((tool) => tool.name);
-  const known = TRAINING_TOOLS.filter((name) => names.includes(name));
-  return trainingSystemPrompt(known.length > 0 ? known : names);
+  const known = trainingTools.filter((tool) => names.includes(tool.name));
+  return trainingSystemPrompt(known.length > 0 ? known : names.map((name) => ({ name })));
 }
 
 interface Counters {
@@ -148,7 +145,8 @@ function systemReminder(content: AnthropicMessage['content']): string {
   return `<system-reminder>\n${text}\n</system-reminder>`;
 }
 
-export function anthropicToDialect(request: CountTokensRequest, strategy: LocalSystemPrompt): DialectConversion {
+/** `trainingTools`: the training prompt's tools in its order (tools/catalog.ts `trainingPromptTools`). */
+export function anthropicToDialect(request: CountTokensRequest, strategy: LocalSystemPrompt, trainingTools: readonly PromptTool[]): DialectConversion {
   const clientNames = clientToolNames(request.tools);
   const tools: ToolSignature[] = (request.tools ?? [])
     .filter((tool) => tool.input_schema !== undefined)
@@ -168,7 +166,7 @@ export function anthropicToDialect(request: CountTokensRequest, strategy: LocalS
     else if (message.role === 'user') push('user', userTurn(message.content, toolNames, counters));
     else push('assistant', assistantTurn(message.content, clientNames, toolNames, counters));
   }
-  const system = systemPromptFor(strategy, systemText(request.system), tools);
+  const system = systemPromptFor(strategy, systemText(request.system), tools, trainingTools);
   const messages: ChatMessage[] = system === '' ? turns : [{ role: 'system', content: system }, ...turns];
   return {
     messages,

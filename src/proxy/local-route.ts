@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Backend, BackendEvent, BackendRequest } from '../backends/types.js';
 import { DEFAULT_SAMPLING, type ChatMessage } from '../protocol/messages.js';
+import { trainingPromptTools } from '../tools/catalog.js';
 import { anthropicToDialect, clientToolNames } from '../protocol/anthropic-dialect.js';
 import type { MessagesRequest } from '../protocol/anthropic-messages.js';
 import { AnthropicStreamEncoder, newAnthropicId } from '../protocol/anthropic-stream.js';
@@ -39,7 +40,7 @@ function nextWithin(iterator: AsyncIterator<BackendEvent>, ms: number): Promise<
 
 export async function serveLocal(exchange: Exchange, request: MessagesRequest, backend: Backend, settings: LocalSettings): Promise<LocalOutcome> {
   const { record } = exchange;
-  const conversion = anthropicToDialect(request, settings.systemPrompt);
+  const conversion = anthropicToDialect(request, settings.systemPrompt, trainingPromptTools());
   const plan = planLocal(conversion, {
     maxTurns: settings.maxTurns,
     contextSize: settings.contextSize ?? backend.info.contextSize,

@@ -27,6 +27,8 @@ export function createWriteTool(deps: FileChangeDependencies): ToolDefinition<ty
     schema: writeSchema,
     readOnly: false,
     sizeCap: 100_000,
+    promptUse: 'Use Write to create or overwrite files.',
+    progress: { key: 'file_path' },
     async run(args) {
       const target = await resolveWritablePath(deps.policy, args.file_path);
       const shown = path.resolve(deps.policy.cwd, args.file_path);
