@@ -23,15 +23,7 @@ export function isRetryableFailure(error: LocoError): boolean {
   return error.retryable || error.code.startsWith('backend-');
 }
 
-/**
- * Exponential backoff with jitter: a random wait between half and all of the bound, so
- * queries that failed together (a backend restart) do not all come back at the same moment.
- * `retry` counts from 1.
- */
-export function backoffDelay(retry: number, policy: Pick<BatchRetryPolicy, 'baseDelayMs' | 'maxDelayMs'>, random: () => number = Math.random): number {
-  const bound = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
-  return Math.round(bound * (0.5 + random() / 2));
-}
+export { backoffDelay } from '../backoff.js';
 
 /** Waits `ms`; resolves false at once if the signal aborts first. */
 export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
