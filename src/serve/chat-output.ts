@@ -5,6 +5,7 @@
 // A call whose JSON cannot be read is returned as content, verbatim, never dropped
 // (model-dialect.md section 3). Also remembers the raw text behind each answer, so the
 // conversation's next request can be rendered with the model's exact text (KV-cache reuse).
+import { LRUCache } from 'lru-cache';
 import { randomBytes } from 'node:crypto';
 import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from '../protocol/tool-call-codec.js';
 import { ToolCallStreamParser } from '../protocol/tool-call-parser.js';
@@ -122,19 +123,19 @@ export function requestTurnKey(message: AssistantRequestMessage): string {
 
 /**
  * Raw model text of recent answers that the converter changed (calls extracted, whitespace
- * trimmed), keyed by what the client sees. Bounded; the oldest entries go first.
+ * trimmed), keyed by what the client sees. Bounded; the least recently used go first.
  */
 export class RawTurnMemory {
-  private readonly turns = new Map<string, string>();
+  private readonly turns: LRUCache<string, string>;
 
-  constructor(private readonly limit = 512) {}
+  constructor(limit = 512) {
+    this.turns = new LRUCache({ max: limit });
+  }
 
   remember(content: string, calls: readonly OpenAIToolCall[], raw: string): void {
     if (calls.length === 0 && content === raw) return;
     const key = assistantTurnKey(content, calls);
-    this.turns.delete(key);
     this.turns.set(key, raw);
-    if (this.turns.size > this.limit) this.turns.delete(this.turns.keys().next().value as string);
   }
 
   lookup(message: AssistantRequestMessage): string | undefined {
