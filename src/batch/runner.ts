@@ -5,6 +5,7 @@
 // (Ctrl-C) no new query starts, running ones are cancelled and leave no files, and the
 // summary says what is left.
 import type { Backend } from '../backends/types.js';
+import { runPool } from '../pool.js';
 import { LocoError } from '../errors.js';
 import { answerQuery, type AnswerDependencies, type BatchExplorerOptions, type QueryOutcome, type QueryProgressEvent } from './answer.js';
 import type { BatchQuery } from './input.js';
@@ -126,23 +127,23 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchResult> {
   emit({ type: 'batch-start', total: options.queries.length, toRun: toRun.length, resumed: options.queries.length - toRun.length });
   refreshSummary();
   const source = arrayQuerySource(toRun);
-  async function worker(): Promise<void> {
-    while (!options.signal?.aborted) {
-      const query = await source.next();
-      if (query === undefined) return;
+  const workers = Math.min(options.concurrency, toRun.length);
+  await runPool(
+    () => source.next(),
+    workers,
+    async (query) => {
       const outcome = await answerQuery(query, deps);
       if (outcome === undefined) {
         emit({ type: 'query-cancelled', id: query.id });
-        continue;
+        return;
       }
       const record = await sink.write(query, outcome);
       records.set(query.id, record);
       emit({ type: 'query-end', record });
       refreshSummary();
-    }
-  }
-  const workers = Math.max(1, Math.min(options.concurrency, toRun.length));
-  await Promise.all(Array.from({ length: workers }, () => worker()));
+    },
+    options.signal,
+  );
 
   state = options.signal?.aborted && [...records.values()].some((record) => record.status === 'pending') ? 'interrupted' : 'finished';
   const final = summary();
