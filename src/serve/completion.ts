@@ -99,14 +99,15 @@ export interface LlamaTimings {
   cache_n: number;
 }
 
-export type FinishReason = 'stop' | 'length' | 'tool_calls';
+/** `finish_reason` as OpenAI clients read it (the backend's own is backends/types.ts `FinishReason`). */
+export type OpenAIFinishReason = 'stop' | 'length' | 'tool_calls';
 
 export type CompletionEvent =
   /** The engine began answering: errors from here on arrive inside the answer. */
   | { type: 'started' }
   | { type: 'content'; text: string }
   | { type: 'tool-call'; index: number; call: OpenAIToolCall }
-  | { type: 'done'; finishReason: FinishReason; content: string; toolCalls: readonly OpenAIToolCall[]; usage: Usage; timings: LlamaTimings }
+  | { type: 'done'; finishReason: OpenAIFinishReason; content: string; toolCalls: readonly OpenAIToolCall[]; usage: Usage; timings: LlamaTimings }
   | { type: 'error'; error: LocoError }
   /** The caller's signal aborted (client gone, server closing). */
   | { type: 'aborted'; usage: Usage };
@@ -178,7 +179,7 @@ export async function* runCompletion(engine: ServeEngine, prepared: PreparedComp
       yield* convert(converter.finish());
       const ended = performance.now();
       const calls = converter.toolCalls;
-      const finishReason: FinishReason = event.reason === 'length' && !stoppedEarly ? 'length' : calls.length > 0 ? 'tool_calls' : 'stop';
+      const finishReason: OpenAIFinishReason = event.reason === 'length' && !stoppedEarly ? 'length' : calls.length > 0 ? 'tool_calls' : 'stop';
       if (!stoppedEarly) rawTurns?.remember(converter.text, calls, event.text);
       const promptMs = (firstTokenAt ?? ended) - started;
       yield { type: 'done', finishReason, content: converter.text, toolCalls: calls, usage: event.usage, timings: llamaTimings(event.usage, promptMs, ended - (firstTokenAt ?? ended)) };
