@@ -72,13 +72,6 @@ export function untilAborted(signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** Waits until `check` holds, polling; fails after `ms`. */
-export async function eventually(check: () => boolean, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { eventually } from '../support/eventually.js';
 
 export const usage = { promptTokens: 100, cachedTokens: 0, completionTokens: 20 };
