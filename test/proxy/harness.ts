@@ -44,7 +44,11 @@ export async function startProxy(options: HarnessOptions): Promise<ProxyHarness>
   };
 }
 
-/** A local backend under the test's full control: each stream runs `script`. */
+/**
+ * A local backend under the test's full control: each stream runs `script`. Not the JSONL fake
+ * (src/backends/fake.ts, which replays recorded turns): these tests need timing the script
+ * decides (hang until aborted, wait on a gate mid-answer) and count calls and aborts.
+ */
 export function scriptedBackend(script: (signal: AbortSignal | undefined) => AsyncGenerator<BackendEvent>, contextSize?: number): Backend & { calls: number; aborted: number } {
   const state = { calls: 0, aborted: 0 };
   return {
