@@ -9,6 +9,7 @@ import { parseTrace, readTraceFile } from '../../src/trace/reader.js';
 import { TRACE_RECORD_KINDS, TRACE_VERSION } from '../../src/trace/records.js';
 import { createTraceWriter, freshFileSink, memorySink, type UnversionedTraceRecord } from '../../src/trace/writer.js';
 import { makeTempTree } from '../support/temp-tree.js';
+import { usageError } from '../support/usage-error.js';
 
 const records: UnversionedTraceRecord[] = [
   { type: 'meta', startedAt: '2026-01-01T00:00:00.000Z', question: 'where?', backend: 'fake inline' },
@@ -28,17 +29,6 @@ const records: UnversionedTraceRecord[] = [
     error: { code: 'backend-http', message: 'boom' },
   },
 ];
-
-function usageError(run: () => unknown): LocoError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof LocoError);
-    assert.equal(error.code, 'usage');
-    return error;
-  }
-  assert.fail('expected a LocoError');
-}
 
 describe('trace writer and reader', () => {
   it('round-trips every record kind, stamping the current version', async () => {
