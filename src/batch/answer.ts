@@ -4,14 +4,15 @@
 // runner (the file-based `loco batch`, a distributed worker) can call it.
 import { explore, type ExplorerOptions } from '../agent/explorer.js';
 import type { AgentResult } from '../agent/events.js';
+import { createAgentTrace } from '../agent/trace-records.js';
 import { createRecordingBackend } from '../backends/recording.js';
 import type { Backend } from '../backends/types.js';
 import { LocoError, toLocoError } from '../errors.js';
+import { memorySink } from '../trace/writer.js';
 import type { BatchQuery } from './input.js';
 import { backoffDelay, createQuerySignal, isRetryableFailure, sleep, type BatchRetryPolicy } from './retry.js';
 import type { QueryRecord } from './summary.js';
 import type { PromptTemplate } from './template.js';
-import { createQueryTrace } from './trace.js';
 
 /** What explore() is given besides the per-query backend, roots, signal and listener. */
 export type BatchExplorerOptions = Omit<ExplorerOptions, 'backend' | 'roots' | 'signal' | 'onEvent'>;
@@ -72,7 +73,9 @@ export async function answerQuery(query: BatchQuery, deps: AnswerDependencies): 
   try {
     for (let attempt = 1; ; attempt++) {
       emit({ type: 'query-start', id: query.id, attempt });
-      const trace = createQueryTrace({ id: query.id, query: query.query, repo: query.repo, prompt, attempt, backend: deps.backend.info.description });
+      // Kept in memory and written whole by the sink, so a killed run never leaves half a trace.
+      const traceLines = memorySink();
+      const trace = createAgentTrace(traceLines, { id: query.id, query: query.query, repo: query.repo, prompt, attempt, backend: deps.backend.info.description });
       const recording = createRecordingBackend(deps.backend, trace.writer);
       let result: AgentResult | undefined;
       let failure: LocoError | undefined;
@@ -94,7 +97,7 @@ export async function answerQuery(query: BatchQuery, deps: AnswerDependencies): 
       }
       await recording.flush();
       const wallMs = () => Math.round(performance.now() - started);
-      const done = (record: QueryRecord, answer?: string): QueryOutcome => ({ record, trace: trace.text(), ...(answer === undefined ? {} : { answer }) });
+      const done = (record: QueryRecord, answer?: string): QueryOutcome => ({ record, trace: traceLines.text(), ...(answer === undefined ? {} : { answer }) });
       // Some backends report a cancelled request as an error: once the signal fired, any
       // failure counts as stopped (Ctrl-C or the per-query timeout), not as the query failing.
       const stopped = limit.signal.aborted && (result === undefined || result.stopReason === 'aborted' || failure !== undefined);
