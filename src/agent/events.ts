@@ -33,6 +33,8 @@ export interface AgentResult {
 interface Tagged {
   /** Which agent emitted the event: `main`, or a sub-agent id. */
   agentId: string;
+  /** The conversation the backend was asked in, on tool and finish events (trace lines join on it). */
+  conversationId?: string;
 }
 
 export type AgentEvent = Tagged &

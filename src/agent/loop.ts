@@ -32,6 +32,8 @@ export const FINAL_TURN_INSTRUCTION =
 
 export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<AgentEvent, AgentResult> {
   const agentId = options.agentId ?? 'main';
+  // Tool events name the conversation too, so trace lines join the backend's turn lines.
+  const conversation = options.conversationId === undefined ? {} : { conversationId: options.conversationId };
   const started = performance.now();
   const messages = [...options.messages];
   const toolCalls: ToolCallRecord[] = [];
@@ -69,7 +71,7 @@ export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<A
         yield { agentId, type: 'text-delta', turn, text: part.text };
       } else if ((part.type === 'tool-call' || part.type === 'tool-call-error') && !final) {
         const call = part.type === 'tool-call' ? calls.start(part.index, part.call, part.repaired) : calls.reject(part.index, part.raw, part.message);
-        yield { agentId, type: 'tool-call', turn, index: call.index, name: call.name, arguments: call.arguments, repaired: call.repaired };
+        yield { agentId, ...conversation, type: 'tool-call', turn, index: call.index, name: call.name, arguments: call.arguments, repaired: call.repaired };
       } else if (isTurnEnd(part)) {
         end = part;
       }
@@ -91,7 +93,7 @@ export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<A
 
     const settled = await calls.settle();
     for (const call of settled) toolCalls.push(callRecord(turn, call));
-    for (const call of settled) yield { agentId, type: 'tool-result', turn, index: call.index, name: call.name, ...call.result };
+    for (const call of settled) yield { agentId, ...conversation, type: 'tool-result', turn, index: call.index, name: call.name, ...call.result };
     const fitted = budgetToolResults(
       settled.map((call) => call.result.output),
       messages,
@@ -118,7 +120,7 @@ export async function runAgent(options: AgentLoopOptions, onEvent?: (event: Agen
   for (;;) {
     const step = await loop.next();
     if (step.done) {
-      onEvent?.({ agentId: options.agentId ?? 'main', type: 'finish', result: step.value });
+      onEvent?.({ agentId: options.agentId ?? 'main', ...(options.conversationId === undefined ? {} : { conversationId: options.conversationId }), type: 'finish', result: step.value });
       return step.value;
     }
     onEvent?.(step.value);

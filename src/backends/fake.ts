@@ -5,54 +5,31 @@
 // One JSON object per line:
 //   {"type":"assistant","text":"...","chunks"?:["..."],"usage"?:{...},"finishReason"?:"stop"|"length"|"aborted","match"?:"..."}
 //   {"type":"error","error":{"code":"backend-http","message":"...","retryable"?:bool,"status"?:n},"chunks"?:["..."],"match"?:"..."}
-// Lines of other types are ignored, so whole traces replay. Extra keys (turn, durationMs,
-// conversationId) are allowed and ignored. An entry with `match` is eligible only when the
+// These are the trace format's turn records (src/trace/records.ts), read by its reader;
+// lines of other types are ignored, so whole traces replay. Extra keys (turn, durationMs,
+// conversationId, v) are allowed and ignored. An entry with `match` is eligible only when the
 // last user message contains it; each request takes the first unconsumed eligible entry.
 // An error entry's `chunks` are the deltas that arrived before the error.
-import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
-import { LocoError, type LocoErrorCode } from '../errors.js';
+import { LocoError } from '../errors.js';
 import type { Usage } from '../protocol/messages.js';
+import { parseTrace, readTraceFile } from '../trace/reader.js';
+import type { TraceAssistantRecord, TraceRecord, TraceErrorRecord, TraceTurnRecord } from '../trace/records.js';
 import type { Backend, BackendEvent, BackendRequest, FinishReason } from './types.js';
 
-const ERROR_CODES = [
-  'usage',
-  'config',
-  'backend-unreachable',
-  'backend-http',
-  'backend-protocol',
-  'backend-timeout',
-  'context-overflow',
-  'aborted',
-  'io',
-  'internal',
-] as const satisfies readonly LocoErrorCode[];
-// Fails to compile when errors.ts gains a code this list lacks.
-type UnlistedCode = Exclude<LocoErrorCode, (typeof ERROR_CODES)[number]>;
-const everyCodeListed: [UnlistedCode] extends [never] ? true : false = true;
-void everyCodeListed;
-
-const tokenCount = z.number().int().nonnegative();
-
-const assistantEntrySchema = z.object({
-  type: z.literal('assistant'),
-  text: z.string(),
-  chunks: z.array(z.string()).optional(),
-  usage: z.object({ promptTokens: tokenCount.optional(), cachedTokens: tokenCount.optional(), completionTokens: tokenCount.optional() }).optional(),
-  finishReason: z.enum(['stop', 'length', 'aborted']).optional(),
-  match: z.string().optional(),
-});
-
-const errorEntrySchema = z.object({
-  type: z.literal('error'),
-  error: z.object({ code: z.enum(ERROR_CODES), message: z.string(), retryable: z.boolean().optional(), status: z.number().int().optional() }),
-  chunks: z.array(z.string()).optional(),
-  match: z.string().optional(),
-});
-
-export type FakeAssistantEntry = z.infer<typeof assistantEntrySchema>;
-export type FakeErrorEntry = z.infer<typeof errorEntrySchema>;
+/** What a replay needs of a recorded turn; the rest of a trace record is dropped. */
+export type FakeAssistantEntry = Pick<TraceAssistantRecord, 'type' | 'text' | 'chunks' | 'usage' | 'finishReason' | 'match'>;
+export type FakeErrorEntry = Pick<TraceErrorRecord, 'type' | 'error' | 'chunks' | 'match'>;
 export type FakeEntry = FakeAssistantEntry | FakeErrorEntry;
+
+function entryOf(record: TraceTurnRecord): FakeEntry {
+  const { type, chunks, match } = record;
+  const common = { ...(chunks === undefined ? {} : { chunks }), ...(match === undefined ? {} : { match }) };
+  if (type === 'error') return { type, error: record.error, ...common };
+  const { text, usage, finishReason } = record;
+  return { type, text, ...common, ...(usage === undefined ? {} : { usage }), ...(finishReason === undefined ? {} : { finishReason }) };
+}
+
+const SCRIPT = { label: 'fake backend script', kinds: ['assistant', 'error'], problem: (record: TraceRecord) => chunkProblem(record as FakeEntry) } as const;
 
 export interface FakeBackendOptions {
   /** Pause before each chunk, for benchmarks and abort tests (default 0). */
@@ -68,47 +45,14 @@ export interface FakeBackend extends Backend {
   remaining(): number;
 }
 
-/** Parses a JSONL script; throws LocoError('usage') naming the source and line. */
+/** Parses a JSONL script (a trace's turn records); throws LocoError('usage') naming the source and line. */
 export function parseFakeScript(text: string, sourceName: string): FakeEntry[] {
-  const entries: FakeEntry[] = [];
-  const lines = text.split(/\r?\n/);
-  lines.forEach((line, index) => {
-    const where = `${sourceName}:${index + 1}`;
-    if (line.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (error) {
-      throw new LocoError('usage', `fake backend script ${where}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new LocoError('usage', `fake backend script ${where}: each line must be a JSON object`);
-    }
-    const type = (value as { type?: unknown }).type;
-    if (type !== 'assistant' && type !== 'error') return;
-    const parsed = (type === 'assistant' ? assistantEntrySchema : errorEntrySchema).safeParse(value);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(line)'}: ${issue.message}`).join('; ');
-      throw new LocoError('usage', `fake backend script ${where}: invalid ${type} entry: ${problems}`);
-    }
-    const entry = parsed.data;
-    const problem = chunkProblem(entry);
-    if (problem) throw new LocoError('usage', `fake backend script ${where}: ${problem}`);
-    entries.push(entry);
-  });
-  return entries;
+  return (parseTrace(text, sourceName, SCRIPT) as TraceTurnRecord[]).map(entryOf);
 }
 
 /** Reads and parses a script file; a missing or unreadable file is a LocoError('usage') naming it. */
 export async function loadFakeScript(path: string): Promise<FakeEntry[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const reason = (error as { code?: unknown }).code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error);
-    throw new LocoError('usage', `cannot read fake backend script ${path}: ${reason}`, { cause: error });
-  }
-  return parseFakeScript(text, path);
+  return ((await readTraceFile(path, SCRIPT)) as TraceTurnRecord[]).map(entryOf);
 }
 
 function chunkProblem(entry: FakeEntry): string | undefined {

@@ -7,6 +7,7 @@
 // the request to the first text token (streaming) or first body byte (non-streaming), so it
 // must cover prompt processing; `idleMs` bounds each gap between body chunks after that.
 // Abort: the stream ends with `finish { reason: 'aborted' }` carrying the text so far.
+import { backoffDelay } from '../backoff.js';
 import { createParser } from 'eventsource-parser';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request as httpRequest, type Dispatcher } from 'undici';
@@ -235,7 +236,7 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleOptions):
         const suffix = retries.maxRetries > 0 ? ` (gave up after ${retries.maxRetries} retries)` : '';
         return yield { type: 'error', error: new LocoError(error.code, `${error.message}${suffix}`, { status: error.status, retryable: error.retryable, cause: error }) };
       }
-      const backoff = Math.min(retries.maxDelayMs, retries.baseDelayMs * 2 ** retry) * (0.5 + Math.random() / 2);
+      const backoff = backoffDelay(retry + 1, retries);
       try {
         await sleep(Math.min(retries.maxDelayMs, outcome.waitMs ?? backoff), undefined, { signal });
       } catch {

@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LocoError } from '../errors.js';
-import { writeFileAtomic } from '../tools/atomic-write.js';
+import { writeFileAtomic } from '../atomic-write.js';
 
 export const LOCK_FILE = '.loco-batch.lock';
 /** writeFileAtomic's temporary names: `.<name>.<pid>.<12 hex>.tmp`. */

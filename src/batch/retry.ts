@@ -2,7 +2,8 @@
 // signal that ends it on Ctrl-C or on its time limit.
 import type { LocoError } from '../errors.js';
 
-export interface RetryPolicy {
+/** How often a whole query runs again (not to be confused with a backend's own request retries). */
+export interface BatchRetryPolicy {
   /** Retries after the first attempt (default 2). */
   retries: number;
   /** First backoff; each retry doubles it (default 1000 ms). */
@@ -11,7 +12,7 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({ retries: 2, baseDelayMs: 1_000, maxDelayMs: 30_000 });
+export const DEFAULT_RETRY_POLICY: Readonly<BatchRetryPolicy> = Object.freeze({ retries: 2, baseDelayMs: 1_000, maxDelayMs: 30_000 });
 
 /**
  * A query is worth running again when its backend failed (unreachable, HTTP error, garbled
@@ -22,15 +23,7 @@ export function isRetryableFailure(error: LocoError): boolean {
   return error.retryable || error.code.startsWith('backend-');
 }
 
-/**
- * Exponential backoff with jitter: a random wait between half and all of the bound, so
- * queries that failed together (a backend restart) do not all come back at the same moment.
- * `retry` counts from 1.
- */
-export function backoffDelay(retry: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>, random: () => number = Math.random): number {
-  const bound = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
-  return Math.round(bound * (0.5 + random() / 2));
-}
+export { backoffDelay } from '../backoff.js';
 
 /** Waits `ms`; resolves false at once if the signal aborts first. */
 export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {

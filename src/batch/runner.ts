@@ -1,32 +1,37 @@
-// Runs a batch: a pool of `concurrency` workers takes queries in file order and answers each
-// with explore() (the one agent loop) on one shared backend, so an embedded engine serves
-// them all through its sequences. Each attempt gets its own recording wrapper, so each query
-// has its own replayable trace. Backend failures are retried with backoff; a query that keeps
-// failing is recorded and the batch goes on. On abort (Ctrl-C) no new query starts, running
-// ones are cancelled and leave no files, and the summary says what is left.
-import { explore, type ExplorerOptions } from '../agent/explorer.js';
-import type { AgentResult } from '../agent/events.js';
-import { createRecordingBackend } from '../backends/recording.js';
+// Runs a file-based batch: a pool of `concurrency` workers takes queries from a source (the
+// queries file, minus those answered before) and answers each with answerQuery() on one
+// shared backend, so an embedded engine serves them all through its sequences; a sink (the
+// output directory) keeps each result, and summary.json says where the batch stands. On abort
+// (Ctrl-C) no new query starts, running ones are cancelled and leave no files, and the
+// summary says what is left.
 import type { Backend } from '../backends/types.js';
-import { LocoError, toLocoError } from '../errors.js';
+import { runPool } from '../pool.js';
+import { LocoError } from '../errors.js';
+import { answerQuery, type AnswerDependencies, type BatchExplorerOptions, type QueryOutcome, type QueryProgressEvent } from './answer.js';
 import type { BatchQuery } from './input.js';
 import type { BatchOutput } from './output.js';
-import { backoffDelay, createQuerySignal, DEFAULT_RETRY_POLICY, isRetryableFailure, sleep, type RetryPolicy } from './retry.js';
+import { DEFAULT_RETRY_POLICY, type BatchRetryPolicy } from './retry.js';
 import { buildSummary, earlierRecords, type BatchSettings, type BatchSummary, type QueryRecord } from './summary.js';
 import type { PromptTemplate } from './template.js';
-import { createQueryTrace } from './trace.js';
 
-/** What explore() is given besides the per-query backend, roots, signal and listener. */
-export type BatchExplorerOptions = Omit<ExplorerOptions, 'backend' | 'roots' | 'signal' | 'onEvent'>;
+export type { BatchExplorerOptions } from './answer.js';
 
 export type BatchProgressEvent =
   | { type: 'batch-start'; total: number; toRun: number; resumed: number }
-  | { type: 'query-start'; id: string; attempt: number }
-  | { type: 'query-retry'; id: string; attempt: number; delayMs: number; error: LocoError }
-  | { type: 'tokens'; completionTokens: number }
+  | QueryProgressEvent
   | { type: 'query-end'; record: QueryRecord }
   /** Cancelled by the batch's abort: nothing was written, a rerun will run it. */
   | { type: 'query-cancelled'; id: string };
+
+/** Where queries come from: each call hands out the next one, undefined when none is left. */
+export interface QuerySource {
+  next(): Promise<BatchQuery | undefined>;
+}
+
+/** Where results go: keeps one query's outcome and returns its final record (a failed write fails it). */
+export interface ResultSink {
+  write(query: BatchQuery, outcome: QueryOutcome): Promise<QueryRecord>;
+}
 
 export interface BatchRunOptions {
   backend: Backend;
@@ -37,7 +42,7 @@ export interface BatchRunOptions {
   settings: BatchSettings;
   explorer: BatchExplorerOptions;
   concurrency: number;
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<BatchRetryPolicy>;
   /** Whole-query limit, retries included; the query is then `timed-out`. */
   timeoutMs?: number;
   /** Run queries whose answer exists too. */
@@ -53,28 +58,33 @@ export interface BatchResult {
   interrupted: boolean;
 }
 
-function countByTool(result: AgentResult): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const call of result.toolCalls) counts[call.name] = (counts[call.name] ?? 0) + 1;
-  return counts;
+/** Hands out queries in order. */
+export function arrayQuerySource(queries: readonly BatchQuery[]): QuerySource {
+  let next = 0;
+  return { next: async () => queries[next++] };
 }
 
-function measurements(result: AgentResult | undefined, attempts: number, wallMs: number): Omit<QueryRecord, 'id' | 'line' | 'status'> {
-  if (!result) return { attempts, wallMs };
+/** Keeps answers and traces in the output directory. */
+export function outputResultSink(output: BatchOutput): ResultSink {
   return {
-    attempts,
-    stopReason: result.stopReason,
-    turns: result.turns,
-    toolCalls: countByTool(result),
-    toolCallCount: result.toolCalls.length,
-    tokens: { prompt: result.usage.promptTokens, cached: result.usage.cachedTokens, completion: result.usage.completionTokens },
-    wallMs,
+    async write(query, { record, trace, answer }) {
+      try {
+        await output.writeResult(query.id, trace, answer);
+        // A forced rerun that failed must not leave the old answer looking like this run's.
+        if (answer === undefined) await output.removeAnswer(query.id);
+        return record;
+      } catch (error) {
+        await output.removeAnswer(query.id).catch(() => undefined);
+        const reason = `cannot write the results to ${output.dir}: ${error instanceof Error ? error.message : String(error)}`;
+        return { ...record, status: 'failed', reason, errorCode: 'io' };
+      }
+    },
   };
 }
 
 export async function runBatch(options: BatchRunOptions): Promise<BatchResult> {
-  const { output, template } = options;
-  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const { output } = options;
+  const policy: BatchRetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const emit = options.onProgress ?? (() => undefined);
   const startedAt = new Date();
   const earlier = earlierRecords(await output.readEarlierSummary());
@@ -99,100 +109,41 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchResult> {
   // Periodic writes only keep a killed run's summary fresh; the final write below reports failures.
   const refreshSummary = () => void output.writeSummary(summary).catch(() => undefined);
 
-  async function finishQuery(query: BatchQuery, record: QueryRecord, trace: string, answer?: string): Promise<QueryRecord> {
-    try {
-      await output.writeResult(query.id, trace, answer);
-      // A forced rerun that failed must not leave the old answer looking like this run's.
-      if (answer === undefined) await output.removeAnswer(query.id);
-      return record;
-    } catch (error) {
-      await output.removeAnswer(query.id).catch(() => undefined);
-      const reason = `cannot write the results to ${output.dir}: ${error instanceof Error ? error.message : String(error)}`;
-      return { ...record, status: 'failed', reason, errorCode: 'io' };
-    }
-  }
-
-  /** Answers one query; undefined when the batch was aborted before it finished. */
-  async function runQuery(query: BatchQuery): Promise<QueryRecord | undefined> {
-    const started = performance.now();
-    const prompt = template.render({ question: query.query, repo: query.repo });
-    const limit = createQuerySignal(options.signal, options.timeoutMs);
-    const base = { id: query.id, line: query.line };
-    try {
-      for (let attempt = 1; ; attempt++) {
-        emit({ type: 'query-start', id: query.id, attempt });
-        const trace = createQueryTrace({ id: query.id, query: query.query, repo: query.repo, prompt, attempt, backend: options.backend.info.description });
-        const recording = createRecordingBackend(options.backend, trace.sink);
-        let result: AgentResult | undefined;
-        let failure: LocoError | undefined;
-        try {
-          result = await explore(prompt, {
-            ...options.explorer,
-            backend: recording,
-            roots: [query.repo],
-            signal: limit.signal,
-            onEvent(event) {
-              trace.onEvent(event);
-              if (event.type === 'turn-end') emit({ type: 'tokens', completionTokens: event.usage.completionTokens });
-            },
-          });
-          if (result.stopReason === 'error') failure = result.error ?? new LocoError('internal', 'the agent stopped on an unnamed error');
-        } catch (error) {
-          // explore() reports backend failures in its result; a throw is a bug, not worth a retry.
-          failure = toLocoError(error);
-        }
-        await recording.flush();
-        const wallMs = () => Math.round(performance.now() - started);
-        // Some backends report a cancelled request as an error: once the signal fired, any
-        // failure counts as stopped (Ctrl-C or the per-query timeout), not as the query failing.
-        const stopped = limit.signal.aborted && (result === undefined || result.stopReason === 'aborted' || failure !== undefined);
-        if (stopped && !limit.timedOut()) return undefined;
-        if (stopped) {
-          const seconds = (options.timeoutMs ?? 0) / 1000;
-          return finishQuery(query, { ...base, status: 'timed-out', reason: `no answer within ${seconds} s (--timeout-per-query)`, ...measurements(result, attempt, wallMs()) }, trace.text());
-        }
-        if (failure !== undefined || result === undefined) {
-          const error = failure ?? new LocoError('internal', 'the agent ended without a result');
-          if (result !== undefined && isRetryableFailure(error) && attempt <= policy.retries) {
-            const delayMs = backoffDelay(attempt, policy, options.random);
-            retriesUsed += 1;
-            emit({ type: 'query-retry', id: query.id, attempt, delayMs, error });
-            if (await sleep(delayMs, limit.signal)) continue;
-            if (!limit.timedOut()) return undefined;
-          }
-          const tries = attempt > 1 ? ` (after ${attempt} attempts)` : '';
-          const status = limit.timedOut() ? 'timed-out' : 'failed';
-          return finishQuery(query, { ...base, status, reason: `${error.message}${tries}`, errorCode: error.code, ...measurements(result, attempt, wallMs()) }, trace.text());
-        }
-        if (result.answer === '') {
-          const reason = `the model gave no answer (stopped by ${result.stopReason}); try a larger --max-turns`;
-          return finishQuery(query, { ...base, status: 'failed', reason, errorCode: 'no-answer', ...measurements(result, attempt, wallMs()) }, trace.text());
-        }
-        return finishQuery(query, { ...base, status: 'ok', ...measurements(result, attempt, wallMs()) }, trace.text(), result.answer);
-      }
-    } finally {
-      limit.dispose();
-    }
-  }
+  const sink = outputResultSink(output);
+  const deps: AnswerDependencies = {
+    backend: options.backend,
+    template: options.template,
+    explorer: options.explorer,
+    retry: policy,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    random: options.random,
+    onProgress(event: QueryProgressEvent) {
+      if (event.type === 'query-retry') retriesUsed += 1;
+      emit(event);
+    },
+  };
 
   emit({ type: 'batch-start', total: options.queries.length, toRun: toRun.length, resumed: options.queries.length - toRun.length });
   refreshSummary();
-  let next = 0;
-  async function worker(): Promise<void> {
-    while (next < toRun.length && !options.signal?.aborted) {
-      const query = toRun[next++];
-      const record = await runQuery(query);
-      if (record === undefined) {
+  const source = arrayQuerySource(toRun);
+  const workers = Math.min(options.concurrency, toRun.length);
+  await runPool(
+    () => source.next(),
+    workers,
+    async (query) => {
+      const outcome = await answerQuery(query, deps);
+      if (outcome === undefined) {
         emit({ type: 'query-cancelled', id: query.id });
-        continue;
+        return;
       }
+      const record = await sink.write(query, outcome);
       records.set(query.id, record);
       emit({ type: 'query-end', record });
       refreshSummary();
-    }
-  }
-  const workers = Math.max(1, Math.min(options.concurrency, toRun.length));
-  await Promise.all(Array.from({ length: workers }, () => worker()));
+    },
+    options.signal,
+  );
 
   state = options.signal?.aborted && [...records.values()].some((record) => record.status === 'pending') ? 'interrupted' : 'finished';
   const final = summary();

@@ -3,6 +3,7 @@
 import { stat, access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { explore } from '../agent/explorer.js';
+import { createAgentTrace, type AgentTrace } from '../agent/trace-records.js';
 import type { AgentEvent, AgentResult } from '../agent/events.js';
 import { createRecordingBackend } from '../backends/recording.js';
 import { createBackendFromSpec } from '../backends/spec.js';
@@ -10,17 +11,12 @@ import type { Backend } from '../backends/types.js';
 import { backendOptionsOf, resolveAskConfig, type AskFlags } from '../config/ask-config.js';
 import { LocoError } from '../errors.js';
 import { detectSandbox } from '../tools/sandbox.js';
-import { defaultBackendSpec } from './default-model.js';
+import { freshFileSink } from '../trace/writer.js';
+import type { CommandIo } from './io.js';
+import { defaultBackendSpec } from './model.js';
 import { createProgressPrinter, formatSummary } from './progress.js';
-import { createTraceWriter, type TraceWriter } from './trace.js';
 
-export interface CommandIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  env: NodeJS.ProcessEnv;
-  /** Aborted on Ctrl-C. */
-  signal: AbortSignal;
-}
+export type { CommandIo } from './io.js';
 
 async function checkDirectory(dir: string): Promise<string> {
   const absolute = path.resolve(dir);
@@ -61,15 +57,15 @@ export async function runAsk(dir: string, questionWords: string[], flags: AskFla
   const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
   let backend: Backend = await createBackendFromSpec(spec, backendOptionsOf(config));
 
-  let trace: TraceWriter | undefined;
+  let trace: AgentTrace | undefined;
   if (config.trace) {
     try {
-      trace = createTraceWriter(config.trace, { question, dir: root, backend: backend.info.description });
+      trace = createAgentTrace(freshFileSink(config.trace), { question, dir: root, backend: backend.info.description });
     } catch (error) {
       await backend.close();
       throw new LocoError('usage', `cannot write trace file ${config.trace}: ${(error as Error).message}`);
     }
-    backend = createRecordingBackend(backend, trace);
+    backend = createRecordingBackend(backend, trace.writer);
   }
 
   const showProgress = config.verbose || io.stderr.isTTY === true;

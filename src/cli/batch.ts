@@ -2,6 +2,7 @@
 // with a summary. Progress goes to stderr; the closing report to stdout; files to --out.
 // Exit codes: 0 all answered, 1 some failed or timed out, 2 bad usage or input, 130 Ctrl-C.
 // LOCO_FAKE_DELAY_MS slows `fake:` backends per chunk, so tests and demos can stop a run midway.
+import { wholeNumberFlag } from '../flags.js';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { createBackendFromSpec } from '../backends/spec.js';
@@ -17,8 +18,8 @@ import { backendOptionsOf, resolveAskConfig, type AskFlags } from '../config/ask
 import { LocoError } from '../errors.js';
 import { DEFAULT_SAMPLING } from '../protocol/messages.js';
 import { detectSandbox } from '../tools/sandbox.js';
-import type { CommandIo } from './ask.js';
-import { defaultBackendSpec } from './default-model.js';
+import type { CommandIo } from './io.js';
+import { defaultBackendSpec } from './model.js';
 
 export interface BatchCommandIo extends CommandIo {
   setExitCode: (code: number) => void;
@@ -39,12 +40,6 @@ export const DEFAULT_CONCURRENCY = 4;
 /** Most failures listed in the closing report; summary.json has them all. */
 const LISTED_FAILURES = 10;
 
-function wholeNumber(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new LocoError('usage', `${flag} must be a whole number from ${min} to ${max} (got "${text}")`);
-  return value;
-}
 
 function seconds(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -89,16 +84,16 @@ function closingReport(summary: BatchSummary): string[] {
 export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io: CommandIo, resumeWith: string): Promise<number> {
   const cwd = process.cwd();
   const config = resolveAskConfig(flags, io.env);
-  const concurrency = wholeNumber('--concurrency', flags.concurrency, DEFAULT_CONCURRENCY, 1, 64);
-  const retries = wholeNumber('--retries', flags.retries, 2, 0, 20);
-  const maxTokens = wholeNumber('--max-tokens', flags.maxTokens, DEFAULT_SAMPLING.maxTokens, 1, 131_072);
+  const concurrency = wholeNumberFlag('--concurrency', flags.concurrency, 1, 64) ?? DEFAULT_CONCURRENCY;
+  const retries = wholeNumberFlag('--retries', flags.retries, 0, 20) ?? 2;
+  const maxTokens = wholeNumberFlag('--max-tokens', flags.maxTokens, 1, 131_072) ?? DEFAULT_SAMPLING.maxTokens;
   const timeoutS = seconds('--timeout-per-query', flags.timeoutPerQuery);
   // Everything that can be wrong with the input is found before a model is loaded.
   const queries = await loadQueries(queriesFile, { defaultRepo: flags.repo, cwd });
   const template = await loadTemplate(flags.template, cwd);
   const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
   const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
-  const fakeDelay = io.env.LOCO_FAKE_DELAY_MS === undefined ? undefined : wholeNumber('LOCO_FAKE_DELAY_MS', io.env.LOCO_FAKE_DELAY_MS, 0, 0, 60_000);
+  const fakeDelay = io.env.LOCO_FAKE_DELAY_MS === undefined ? undefined : wholeNumberFlag('LOCO_FAKE_DELAY_MS', io.env.LOCO_FAKE_DELAY_MS, 0, 60_000);
   // One backend for every query: the embedded engine gets one sequence per concurrent query.
   const backend: Backend & { load?: () => Promise<void> } = await createBackendFromSpec(spec, backendOptionsOf(config, { sequences: concurrency, fakeDelayMs: fakeDelay }));
   try {

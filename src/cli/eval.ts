@@ -2,6 +2,7 @@
 // sample), `loco eval score <results.jsonl>`: re-score saved outputs without a model,
 // `loco eval --compare a/results.jsonl b/results.jsonl`: two runs side by side.
 // stdout carries only the report (a table, or one JSON object); progress goes to stderr.
+import { wholeNumberFlag } from '../flags.js';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -16,8 +17,8 @@ import { formatTextReport } from '../eval/report-text.js';
 import { readResults } from '../eval/results-file.js';
 import { loadSamples } from '../eval/samples.js';
 import { DEFAULT_SAMPLING } from '../protocol/messages.js';
-import type { CommandIo } from './ask.js';
-import { defaultBackendSpec } from './default-model.js';
+import type { CommandIo } from './io.js';
+import { defaultBackendSpec } from './model.js';
 
 export interface EvalCommandIo extends CommandIo {
   setExitCode: (code: number) => void;
@@ -43,16 +44,7 @@ export interface EvalFlags {
   verbose?: boolean;
 }
 
-function integer(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new LocoError('usage', `${flag} must be a whole number from ${min} to ${max} (got "${text}")`);
-  return value;
-}
 
-function optionalInteger(flag: string, text: string | undefined, min: number, max: number): number | undefined {
-  return text === undefined ? undefined : integer(flag, text, 0, min, max);
-}
 
 function temperatureOf(text: string | undefined): number {
   if (text === undefined) return DEFAULT_SAMPLING.temperature;
@@ -99,14 +91,14 @@ export async function runEval(samplesFile: string | undefined, flags: EvalFlags,
   if (samplesFile === undefined) {
     throw new LocoError('usage', 'give a samples file: loco eval <samples.jsonl> (or loco eval score <results.jsonl>, or loco eval --compare a.jsonl b.jsonl)');
   }
-  const concurrency = integer('--concurrency', flags.concurrency, 1, 1, 256);
-  const runs = integer('--runs', flags.runs, 1, 1, 1000);
+  const concurrency = wholeNumberFlag('--concurrency', flags.concurrency, 1, 256) ?? 1;
+  const runs = wholeNumberFlag('--runs', flags.runs, 1, 1000) ?? 1;
   const temperature = temperatureOf(flags.temperature);
-  const maxTokens = integer('--max-tokens', flags.maxTokens, DEFAULT_SAMPLING.maxTokens, 1, 1_000_000);
-  const limit = optionalInteger('--limit', flags.limit, 1, Number.MAX_SAFE_INTEGER);
-  const threads = optionalInteger('--threads', flags.threads, 1, 512);
-  const contextSize = optionalInteger('--ctx-size', flags.ctxSize, 256, 1_048_576);
-  const gpuLayers = flags.gpuLayers === undefined || flags.gpuLayers === 'auto' ? 'auto' : integer('--gpu-layers', flags.gpuLayers, 0, 0, 10_000);
+  const maxTokens = wholeNumberFlag('--max-tokens', flags.maxTokens, 1, 1_000_000) ?? DEFAULT_SAMPLING.maxTokens;
+  const limit = wholeNumberFlag('--limit', flags.limit, 1, Number.MAX_SAFE_INTEGER);
+  const threads = wholeNumberFlag('--threads', flags.threads, 1, 512);
+  const contextSize = wholeNumberFlag('--ctx-size', flags.ctxSize, 256, 1_048_576);
+  const gpuLayers = flags.gpuLayers === 'auto' ? 'auto' : (wholeNumberFlag('--gpu-layers', flags.gpuLayers, 0, 10_000) ?? 'auto');
 
   const all = await loadSamples(samplesFile);
   const samples = limit === undefined ? all : all.slice(0, limit);

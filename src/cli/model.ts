@@ -1,13 +1,15 @@
 // `loco model pull|list|rm|path`: manage the local GGUF cache. stdout carries only results
 // (the model path, the list); progress and notes go to stderr: a redrawn bar with speed and ETA
 // on a terminal, a plain line every few seconds otherwise (logs, CI).
+import { wholeNumberFlag } from '../flags.js';
 import type { Command } from 'commander';
 import { LocoError } from '../errors.js';
 import { pullModel, type PullProgress } from '../models/download.js';
 import { formatSize } from '../models/transfer.js';
 import { DEFAULT_MODEL_REF, looksLikeModelRef, parseModelRef } from '../models/refs.js';
+import { resolveDefaultBackendSpec } from '../models/default-backend.js';
 import { findInstalledModel, listInstalledModels, listPartialDownloads, removeModel, resolveModelsDir } from '../models/store.js';
-import type { CommandIo } from './ask.js';
+import type { CommandIo } from './io.js';
 import { formatSeconds } from '../format.js';
 
 export interface ModelCommandIo extends CommandIo {
@@ -105,17 +107,11 @@ export function createPullReporter(stream: CommandIo['stderr'], options: { tty: 
   };
 }
 
-function parseRetries(text: string | undefined): number {
-  if (text === undefined) return 3;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0 || value > 100) throw new LocoError('usage', `--retries must be a whole number from 0 to 100, got ${JSON.stringify(text)}`);
-  return value;
-}
 
 /** `loco model pull [ref]`: prints the model's path on stdout. */
 export async function runModelPull(ref: string | undefined, flags: PullFlags, io: CommandIo): Promise<number> {
   const parsed = parseModelRef(ref ?? DEFAULT_MODEL_REF);
-  const retries = parseRetries(flags.retries);
+  const retries = wholeNumberFlag('--retries', flags.retries, 0, 100) ?? 3;
   const modelsDir = resolveModelsDir({ modelsDir: flags.modelsDir, env: io.env });
   const tty = io.stderr.isTTY === true;
   const reporter = createPullReporter(io.stderr, { tty });
@@ -239,3 +235,16 @@ export function registerModelCommand(program: Command, io: ModelCommandIo): Comm
   return model;
 }
 
+
+/** The default model's backend spec (models/default-backend.ts), showing a download on stderr. */
+export function defaultBackendSpec(options: { modelsDir?: string; pull: boolean }, io: CommandIo): Promise<string> {
+  return resolveDefaultBackendSpec({
+    ...options,
+    env: io.env,
+    signal: io.signal,
+    onPull(ref) {
+      io.stderr.write(`loco: the default model is not installed; downloading ${ref} (skip with --no-pull)\n`);
+      return createPullReporter(io.stderr, { tty: io.stderr.isTTY === true });
+    },
+  });
+}

@@ -1,16 +1,7 @@
 // Live progress on stderr: one line per tool call as it finishes (tool, key argument,
 // result size, time), and a closing summary line.
 import type { AgentEvent, AgentResult } from '../agent/events.js';
-
-const KEY_ARGUMENT: Record<string, string> = {
-  Read: 'file_path',
-  Grep: 'pattern',
-  Glob: 'pattern',
-  Bash: 'command',
-  Write: 'file_path',
-  Edit: 'file_path',
-  Task: 'description',
-};
+import { toolCatalog } from '../tools/catalog.js';
 
 function shorten(text: string, max: number): string {
   const single = text.replace(/\s+/g, ' ').trim();
@@ -24,9 +15,10 @@ function sizeOf(output: string): string {
 
 export function formatToolLine(event: Extract<AgentEvent, { type: 'tool-result' }>, argumentsByKey: Map<string, Record<string, unknown>>): string {
   const args = argumentsByKey.get(`${event.agentId}:${event.turn}:${event.index}`) ?? {};
-  const key = KEY_ARGUMENT[event.name];
+  // What to show of the arguments is the tool's own knowledge (tools/types.ts `progress`).
+  const { key, scope } = toolCatalog().get(event.name)?.progress ?? {};
   const value = key !== undefined && typeof args[key] === 'string' ? ` ${JSON.stringify(shorten(args[key] as string, 60))}` : '';
-  const where = typeof args.path === 'string' && event.name !== 'Read' ? ` in ${shorten(args.path, 40)}` : '';
+  const where = scope !== undefined && typeof args[scope] === 'string' ? ` in ${shorten(args[scope] as string, 40)}` : '';
   const prefix = event.agentId === 'main' ? '' : `[${event.agentId}] `;
   const status = event.isError ? 'error' : sizeOf(event.output);
   const truncated = event.truncated ? ', truncated' : '';

@@ -7,8 +7,8 @@ import { createBackendFromSpec } from '../backends/spec.js';
 import { loadProxyConfig, type ProxyFlags } from '../proxy/config.js';
 import { createRequestLog } from '../proxy/request-log.js';
 import { startProxyServer } from '../proxy/server.js';
-import type { CommandIo } from './ask.js';
-import { defaultBackendSpec } from './default-model.js';
+import type { CommandIo } from './io.js';
+import { defaultBackendSpec } from './model.js';
 
 export interface ProxyCommandIo extends CommandIo {
   setExitCode: (code: number) => void;

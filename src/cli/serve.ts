@@ -2,6 +2,7 @@
 // Ctrl-C or SIGTERM. The model is a .gguf path or a reference to an installed model. Notes
 // and the access log go to stderr; the API key is read from the named variable, never
 // from a flag (flags show up in `ps`), and never printed.
+import { wholeNumberFlag } from '../flags.js';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -10,7 +11,7 @@ import { LocoError } from '../errors.js';
 import { DEFAULT_MODEL_REF, looksLikeModelRef, parseModelRef } from '../models/refs.js';
 import { findInstalledModel, listInstalledModels, resolveModelsDir } from '../models/store.js';
 import { startServer } from '../serve/server.js';
-import type { CommandIo } from './ask.js';
+import type { CommandIo } from './io.js';
 
 export interface ServeCommandIo extends CommandIo {
   setExitCode: (code: number) => void;
@@ -28,16 +29,10 @@ export interface ServeFlags {
   modelsDir?: string;
 }
 
-function parseInteger(flag: string, text: string | undefined, min: number, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new LocoError('usage', `${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
-  return value;
-}
 
 function parseGpuLayers(text: string | undefined): 'auto' | number | undefined {
   if (text === undefined || text === 'auto') return text;
-  return parseInteger('--gpu-layers', text, 0, 10_000);
+  return wholeNumberFlag('--gpu-layers', text, 0, 10_000);
 }
 
 function readApiKey(name: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
@@ -70,10 +65,10 @@ export async function resolveServeModel(model: string, modelsDir: string): Promi
 
 /** Serves until the signal aborts or SIGTERM arrives; returns the exit code. */
 export async function runServe(flags: ServeFlags, io: CommandIo): Promise<number> {
-  const port = parseInteger('--port', flags.port, 0, 65_535) ?? 8080;
-  const contextSize = parseInteger('--ctx-size', flags.ctxSize, 64, 1_048_576);
-  const parallel = parseInteger('--parallel', flags.parallel, 1, 256) ?? 4;
-  const threads = parseInteger('--threads', flags.threads, 1, 1024);
+  const port = wholeNumberFlag('--port', flags.port, 0, 65_535) ?? 8080;
+  const contextSize = wholeNumberFlag('--ctx-size', flags.ctxSize, 64, 1_048_576);
+  const parallel = wholeNumberFlag('--parallel', flags.parallel, 1, 256) ?? 4;
+  const threads = wholeNumberFlag('--threads', flags.threads, 1, 1024);
   const gpuLayers = parseGpuLayers(flags.gpuLayers);
   const apiKey = readApiKey(flags.apiKeyEnv, io.env);
   const modelsDir = resolveModelsDir({ modelsDir: flags.modelsDir, env: io.env });

@@ -1,5 +1,6 @@
 // Settings for `loco ask`, layered: defaults < environment < flags. Validated and frozen;
 // every error names the flag and the fix.
+import { wholeNumberFlag } from '../flags.js';
 import { LocoError } from '../errors.js';
 import { DEFAULT_CONTEXT_BUDGET, DEFAULT_MAX_TURNS } from '../agent/explorer.js';
 import type { ServerKind } from '../backends/openai-compatible.js';
@@ -52,14 +53,6 @@ export interface AskConfig {
   pull: boolean;
 }
 
-function integer(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new LocoError('usage', `${flag} must be a whole number from ${min} to ${max} (got "${text}")`);
-  }
-  return value;
-}
 
 function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
   if (text === undefined) return fallback;
@@ -69,8 +62,6 @@ function oneOf<T extends string>(flag: string, text: string | undefined, allowed
 
 export function resolveAskConfig(flags: AskFlags, env: NodeJS.ProcessEnv): Readonly<AskConfig> {
   const backend = (flags.backend ?? env.LOCO_BACKEND)?.trim() || undefined;
-  const optional = (flag: string, text: string | undefined, min: number, max: number) =>
-    text === undefined ? undefined : integer(flag, text, 0, min, max);
   let temperature: number | undefined;
   if (flags.temperature !== undefined) {
     temperature = Number(flags.temperature);
@@ -83,9 +74,9 @@ export function resolveAskConfig(flags: AskFlags, env: NodeJS.ProcessEnv): Reado
     model: flags.model ?? env.LOCO_MODEL,
     apiKey: env.LOCO_API_KEY ?? env.OPENAI_API_KEY,
     serverKind: flags.serverKind ?? env.LOCO_SERVER_KIND,
-    maxTurns: integer('--max-turns', flags.maxTurns, DEFAULT_MAX_TURNS, 1, 200),
+    maxTurns: wholeNumberFlag('--max-turns', flags.maxTurns, 1, 200) ?? DEFAULT_MAX_TURNS,
     temperature,
-    contextBudget: integer('--context-budget', flags.contextBudget, DEFAULT_CONTEXT_BUDGET, 2_000, 1_000_000),
+    contextBudget: wholeNumberFlag('--context-budget', flags.contextBudget, 2_000, 1_000_000) ?? DEFAULT_CONTEXT_BUDGET,
     json: flags.json ?? false,
     trace: flags.trace,
     allowWrite: flags.allowWrite ?? false,
@@ -93,9 +84,9 @@ export function resolveAskConfig(flags: AskFlags, env: NodeJS.ProcessEnv): Reado
     sandbox: oneOf('--sandbox', flags.sandbox, ['auto', 'bwrap', 'allow-list'] as const, 'auto'),
     promptStyle: oneOf('--prompt-style', flags.promptStyle, ['training', 'qwen-tools'] as const, 'training'),
     subagents: flags.subagents ?? true,
-    threads: optional('--threads', flags.threads, 1, 512),
-    contextSize: optional('--ctx-size', flags.ctxSize, 256, 1_048_576),
-    gpuLayers: flags.gpuLayers === undefined || flags.gpuLayers === 'auto' ? 'auto' : integer('--gpu-layers', flags.gpuLayers, 0, 0, 10_000),
+    threads: wholeNumberFlag('--threads', flags.threads, 1, 512),
+    contextSize: wholeNumberFlag('--ctx-size', flags.ctxSize, 256, 1_048_576),
+    gpuLayers: flags.gpuLayers === 'auto' ? 'auto' : (wholeNumberFlag('--gpu-layers', flags.gpuLayers, 0, 10_000) ?? 'auto'),
     constrain: flags.constrain ?? false,
     modelsDir: flags.modelsDir,
     pull: flags.pull ?? true,

@@ -7,6 +7,7 @@
 import type { ChatMessage } from '../protocol/messages.js';
 import { trainingSystemPrompt } from '../protocol/system-prompt.js';
 import { openAIToDialect, type OpenAIMessage } from '../protocol/openai-dialect.js';
+import { promptTools } from '../tools/catalog.js';
 import type { SampleMessage } from './samples.js';
 import { EVAL_TOOL_NAMES } from './tool-schemas.js';
 
@@ -36,5 +37,5 @@ export function toDialectMessages(messages: readonly SampleMessage[]): ChatMessa
 export function promptFor(messages: readonly SampleMessage[]): ChatMessage[] {
   const turns = toDialectMessages(messages);
   if (turns[0]?.role === 'system') return turns;
-  return [{ role: 'system', content: trainingSystemPrompt(EVAL_TOOL_NAMES) }, ...turns];
+  return [{ role: 'system', content: trainingSystemPrompt(promptTools(EVAL_TOOL_NAMES)) }, ...turns];
 }

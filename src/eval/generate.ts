@@ -1,6 +1,7 @@
 // Generation for eval: ONE backend turn per sample and run (the sample's conversation in,
 // the next assistant message out), never the agent loop: the label is a single next turn,
 // so tools are not run. Jobs run through a fixed pool of `concurrency` workers.
+import { runPool } from '../pool.js';
 import type { ChatMessage, Sampling, Usage } from '../protocol/messages.js';
 import type { ToolSignature } from '../protocol/system-prompt.js';
 import { isTurnEnd, streamTurn, type TurnEnd } from '../backends/turn-stream.js';
@@ -59,15 +60,11 @@ export async function generateAll(
 ): Promise<(Generation | undefined)[]> {
   const results: (Generation | undefined)[] = new Array(requests.length).fill(undefined);
   let next = 0;
-  const worker = async () => {
-    while (next < requests.length && !options.signal?.aborted) {
-      const index = next++;
-      const generation = await generateOne(requests[index], options);
-      results[index] = generation;
-      await options.onDone?.(index, generation);
-    }
-  };
-  const workers = Math.max(1, Math.min(options.concurrency, requests.length));
-  await Promise.all(Array.from({ length: workers }, worker));
+  const take = () => (next < requests.length ? next++ : undefined);
+  await runPool(take, Math.min(options.concurrency, requests.length), async (index) => {
+    const generation = await generateOne(requests[index], options);
+    results[index] = generation;
+    await options.onDone?.(index, generation);
+  }, options.signal);
   return results;
 }

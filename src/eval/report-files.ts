@@ -2,7 +2,7 @@
 // report.html and, when scoring a saved file, results.jsonl with the fresh verdicts.
 // Reports are written atomically, so a reader never sees half a page.
 import path from 'node:path';
-import { writeFileAtomic } from '../tools/atomic-write.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import type { EvalReport } from './evaluate.js';
 import { formatHtmlReport } from './report-html.js';
 import { formatMarkdownReport } from './report-text.js';

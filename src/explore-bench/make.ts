@@ -3,7 +3,7 @@
 // report of what each filter rejected beside them (`<name>.report.json`).
 import path from 'node:path';
 import { LocoError } from '../errors.js';
-import { writeFileAtomic } from '../tools/atomic-write.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { openRepo, resolveCommit } from './git.js';
 import { makeHistoryTasks, type KindReport } from './history-tasks.js';
 import { readImport } from './import-tasks.js';

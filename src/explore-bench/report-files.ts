@@ -1,7 +1,7 @@
 // Writes a bench score's files, each atomically: results.jsonl (one line per run and task),
 // score.json (the run means), report.md and report.html.
 import path from 'node:path';
-import { writeFileAtomic } from '../tools/atomic-write.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { reportHtml } from './report-html.js';
 import { reportMarkdown } from './report-text.js';
 import type { ScoreReport } from './scoring.js';

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { LocoError } from '../errors.js';
-import { writeFileAtomic } from '../tools/atomic-write.js';
+import { writeFileAtomic } from '../atomic-write.js';
 
 export const TASK_KINDS = ['localization', 'definition'] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];

@@ -3,6 +3,7 @@
 // (resuming, with optional automatic retries after a lost connection), checks size and sha256,
 // then renames into place. The `.gguf` name appears only for a complete, verified file; a
 // checksum mismatch deletes the partial; an abort keeps it for the next pull to resume.
+import { backoffDelay } from '../backoff.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -190,7 +191,8 @@ export async function pullModel(ref: string | ModelRef, options: PullOptions): P
         } catch (error) {
           const failure = error instanceof LocoError ? error : undefined;
           if (failure === undefined || !failure.retryable || attempt >= retries || options.signal?.aborted) throw error;
-          await sleep((options.retryDelayMs ?? 1000) * 2 ** attempt, undefined, { signal: options.signal });
+          // Downloads back off without jitter: one client, nothing to spread out.
+          await sleep(backoffDelay(attempt + 1, { baseDelayMs: options.retryDelayMs ?? 1000, maxDelayMs: Infinity }, () => 1), undefined, { signal: options.signal });
         }
       }
     } finally {

@@ -7,7 +7,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../tools/atomic-write.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { DEFAULT_MODEL_FILE, guessFileName, looksLikeModelRef, parseModelRef, type ModelRef } from './refs.js';
 
 export const SOURCE_SUFFIX = '.source.json';

@@ -5,7 +5,12 @@
 // the assistant message before them (or answers one twice), and `tool_use` blocks left
 // without a result in the user turn after them. Messages read the API's. Pure. Both routes
 // give a request the same verdict: what the remote would reject, the local route rejects.
-import type { AnthropicMessage } from './anthropic-messages.js';
+
+/** What the checks read of a message (anthropic-messages.ts validates the rest and calls them). */
+interface CheckedMessage {
+  role: string;
+  content: string | readonly ({ type: string } & Record<string, unknown>)[];
+}
 
 /** Block types the Messages API accepts in `messages[].content`. */
 export const API_BLOCK_TYPES: ReadonlySet<string> = new Set([
@@ -35,7 +40,7 @@ export interface ConversationIssue {
   message: string;
 }
 
-function isEmptyContent(content: AnthropicMessage['content']): boolean {
+function isEmptyContent(content: CheckedMessage['content']): boolean {
   return typeof content === 'string' ? content === '' : content.length === 0;
 }
 
@@ -44,7 +49,7 @@ function str(value: unknown): string | undefined {
 }
 
 /** The first rule the conversation breaks, or undefined. */
-export function conversationIssue(messages: readonly AnthropicMessage[]): ConversationIssue | undefined {
+export function conversationIssue(messages: readonly CheckedMessage[]): ConversationIssue | undefined {
   if (messages.length === 0) return { path: [], message: 'at least one message is required' };
   // tool_use ids of the last assistant message, while only user turns have followed it.
   let open: Set<string> | undefined;

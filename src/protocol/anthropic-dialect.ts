@@ -16,16 +16,13 @@
 //   (same arguments). History is rendered with the model's name and its calls are mapped back.
 import type { ChatMessage, ToolCall } from './messages.js';
 import type { AnthropicMessage, AnthropicTool, ContentBlock, CountTokensRequest } from './anthropic-messages.js';
-import { buildSystemPrompt, qwenToolsSection, trainingSystemPrompt, type ToolSignature } from './system-prompt.js';
+import { buildSystemPrompt, qwenToolsSection, trainingSystemPrompt, type PromptTool, type ToolSignature } from './system-prompt.js';
 import { renderAssistantTurn, renderToolResults } from './tool-call-codec.js';
 
 export type LocalSystemPrompt = 'auto' | 'training' | 'qwen-tools' | 'client';
 
 /** Model name -> the client tool it stands for, when the client lacks the model's name. */
 export const TOOL_ALIASES: Readonly<Record<string, string>> = Object.freeze({ Task: 'Agent' });
-
-/** The tools named in the training prompt, in its order (model-dialect.md section 2). */
-const TRAINING_TOOLS = ['Read', 'Glob', 'Grep', 'Bash', 'Write', 'Edit', 'Task'];
 
 const BILLING_LINE = /^x-anthropic-billing-header:/;
 export const IMAGE_NOTE = '[image omitted: the local model reads text only]';
@@ -74,13 +71,13 @@ export function systemText(system: CountTokensRequest['system']): string {
     .join('\n\n');
 }
 
-function systemPromptFor(strategy: LocalSystemPrompt, clientSystem: string, tools: readonly ToolSignature[]): string {
+function systemPromptFor(strategy: LocalSystemPrompt, clientSystem: string, tools: readonly ToolSignature[], trainingTools: readonly PromptTool[]): string {
   const effective = strategy === 'auto' ? (tools.length > 0 ? 'training' : 'client') : strategy;
   if (effective === 'client') return tools.length > 0 ? [clientSystem, qwenToolsSection(tools)].filter((part) => part !== '').join('\n\n') : clientSystem;
   if (effective === 'qwen-tools') return buildSystemPrompt('qwen-tools', tools);
   const names = tools.map((tool) => tool.name);
-  const known = TRAINING_TOOLS.filter((name) => names.includes(name));
-  return trainingSystemPrompt(known.length > 0 ? known : names);
+  const known = trainingTools.filter((tool) => names.includes(tool.name));
+  return trainingSystemPrompt(known.length > 0 ? known : names.map((name) => ({ name })));
 }
 
 type ToolResultBlock = Extract<ContentBlock, { type: 'tool_result' }>;
@@ -183,10 +180,16 @@ function systemReminder(content: AnthropicMessage['content']): string {
 }
 
 /**
+ * `trainingTools`: the training prompt's tools in its order (tools/catalog.ts `trainingPromptTools`).
  * `offerTools: false` (Anthropic `tool_choice: none`) leaves the tools out of the system prompt
  * and of `tools`, as `loco serve` does for OpenAI's `none`: the model is not told it can call.
  */
-export function anthropicToDialect(request: CountTokensRequest, strategy: LocalSystemPrompt, options: { offerTools?: boolean } = {}): DialectConversion {
+export function anthropicToDialect(
+  request: CountTokensRequest,
+  strategy: LocalSystemPrompt,
+  trainingTools: readonly PromptTool[],
+  options: { offerTools?: boolean } = {},
+): DialectConversion {
   const clientNames = clientToolNames(request.tools);
   const tools: ToolSignature[] = (options.offerTools === false ? [] : (request.tools ?? []))
     .filter((tool) => tool.input_schema !== undefined)
@@ -221,7 +224,7 @@ export function anthropicToDialect(request: CountTokensRequest, strategy: LocalS
     push('assistant', assistantTurn(message.content, clientNames, toolNames, callIds, counters));
   }
   flushGroup();
-  const system = systemPromptFor(strategy, systemText(request.system), tools);
+  const system = systemPromptFor(strategy, systemText(request.system), tools, trainingTools);
   const messages: ChatMessage[] = system === '' ? turns : [{ role: 'system', content: system }, ...turns];
   return {
     messages,

@@ -9,21 +9,19 @@ export interface ToolSignature {
   description: string;
   /** JSON Schema of the arguments object. */
   parameters: Record<string, unknown>;
+  /** The training prompt's line for the tool; tools know their own (tools/types.ts `promptUse`). */
+  use?: string;
 }
 
-const TOOL_USES: Record<string, string> = {
-  Read: 'Use Read to read files.',
-  Glob: 'Use Glob to find files by name pattern.',
-  Grep: 'Use Grep to search file contents.',
-  Bash: 'Use Bash to run shell commands.',
-  Write: 'Use Write to create or overwrite files.',
-  Edit: 'Use Edit to change part of a file.',
-  Task: 'Use Task to hand a self-contained search to a sub-agent.',
-};
+/** A tool as the training prompt names it. */
+export interface PromptTool {
+  name: string;
+  use?: string;
+}
 
 /** The training-time prompt: identity, tool uses, calling convention. */
-export function trainingSystemPrompt(toolNames: readonly string[]): string {
-  const uses = toolNames.map((name) => `- ${TOOL_USES[name] ?? `Use ${name} when it fits the task.`}`);
+export function trainingSystemPrompt(tools: readonly PromptTool[]): string {
+  const uses = tools.map((tool) => `- ${tool.use ?? `Use ${tool.name} when it fits the task.`}`);
   return [
     'You are an agent built on an agent SDK. You help users with software engineering tasks: exploring codebases, answering questions about code, and making changes when asked.',
     '',
@@ -61,7 +59,7 @@ export function qwenToolsSection(tools: readonly ToolSignature[]): string {
 }
 
 export function buildSystemPrompt(style: SystemPromptStyle, tools: readonly ToolSignature[]): string {
-  const base = trainingSystemPrompt(tools.map((tool) => tool.name));
+  const base = trainingSystemPrompt(tools);
   if (style === 'training') return base;
   const identity = base.split('\n')[0];
   return `${identity}\n\n${qwenToolsSection(tools)}`;

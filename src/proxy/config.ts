@@ -27,6 +27,7 @@
 //   }
 // Rules are tried in order; every condition of a `match` must hold; `routes` replaces the
 // defaults (haiku and sub-agents local) rather than adding to them.
+import { wholeNumberFlag } from '../flags.js';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { LocoError } from '../errors.js';
@@ -204,12 +205,6 @@ export async function readProxyFile(file: string): Promise<ProxyFile> {
   return parsed.data;
 }
 
-function portFrom(text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LocoError('usage', `--port must be a whole number from 0 to 65535 (got "${text}")`);
-  return port;
-}
 
 function remoteUrl(text: string): string {
   let url: URL;
@@ -256,7 +251,7 @@ export function resolveProxyConfig(file: ProxyFile, flags: ProxyFlags, env: Node
   const pricing = [...Object.entries(file.pricing ?? {}).map(([pattern, price]) => ({ pattern, ...price })), ...DEFAULT_PRICING];
   return Object.freeze({
     host: flags.host ?? file.host ?? '127.0.0.1',
-    port: portFrom(flags.port, file.port ?? DEFAULT_PORT),
+    port: wholeNumberFlag('--port', flags.port, 0, 65_535) ?? file.port ?? DEFAULT_PORT,
     local,
     remote,
     routes: file.routes ?? [...DEFAULT_ROUTES],

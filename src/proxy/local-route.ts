@@ -7,6 +7,7 @@ import { streamTurn, type TurnStreamOptions } from '../backends/turn-stream.js';
 import type { Backend, BackendRequest } from '../backends/types.js';
 import type { ChatMessage, Usage } from '../protocol/messages.js';
 import { anthropicToDialect, clientToolName, clientToolNames } from '../protocol/anthropic-dialect.js';
+import { trainingPromptTools } from '../tools/catalog.js';
 import type { MessagesRequest } from '../protocol/anthropic-messages.js';
 import { AnthropicStreamEncoder, newAnthropicId } from '../protocol/anthropic-stream.js';
 import type { LocalSettings } from './config.js';
@@ -32,7 +33,7 @@ function estimatedUsage(usage: Usage, promptTokens: number, rawText: string): Us
 export async function serveLocal(exchange: Exchange, request: MessagesRequest, backend: Backend, settings: LocalSettings): Promise<LocalOutcome> {
   const { record } = exchange;
   const offerTools = offersTools(request.tool_choice);
-  const conversion = anthropicToDialect(request, settings.systemPrompt, { offerTools });
+  const conversion = anthropicToDialect(request, settings.systemPrompt, trainingPromptTools(), { offerTools });
   const plan = planLocal(conversion, {
     maxTurns: settings.maxTurns,
     contextSize: settings.contextSize ?? backend.info.contextSize,

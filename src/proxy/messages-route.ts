@@ -2,6 +2,7 @@
 // locally (falling back to the remote when the local route cannot start) or pass through.
 import type { Backend } from '../backends/types.js';
 import { estimateMessagesTokens } from '../agent/context-budget.js';
+import { trainingPromptTools } from '../tools/catalog.js';
 import { anthropicToDialect } from '../protocol/anthropic-dialect.js';
 import { countTokensRequestSchema, describeIssues, messagesRequestSchema } from '../protocol/anthropic-messages.js';
 import type { ProxyConfig } from './config.js';
@@ -119,7 +120,7 @@ export async function handleCountTokens(exchange: Exchange, raw: Buffer, deps: M
   const parsed = countTokensRequestSchema.safeParse(body);
   if (!parsed.success) return sendError(exchange, 400, describeIssues(parsed.error));
   // The local model's view of the request, estimated as the context budget does.
-  const conversion = anthropicToDialect(parsed.data, deps.config.local.systemPrompt, { offerTools: offersTools(parsed.data.tool_choice) });
+  const conversion = anthropicToDialect(parsed.data, deps.config.local.systemPrompt, trainingPromptTools(), { offerTools: offersTools(parsed.data.tool_choice) });
   const inputTokens = estimateMessagesTokens(conversion.messages);
   exchange.record.inputTokens = inputTokens;
   sendJson(exchange, 200, { input_tokens: inputTokens }, { 'x-loco-route': 'local' });

@@ -110,14 +110,15 @@ export interface LlamaTimings {
   cache_n: number;
 }
 
-export type FinishReason = 'stop' | 'length' | 'tool_calls';
+/** `finish_reason` as OpenAI clients read it (the backend's own is backends/types.ts `FinishReason`). */
+export type OpenAIFinishReason = 'stop' | 'length' | 'tool_calls';
 
 export type CompletionEvent =
   /** The engine began answering: errors from here on arrive inside the answer. */
   | { type: 'started' }
   | { type: 'content'; text: string }
   | { type: 'tool-call'; index: number; call: OpenAIToolCall }
-  | { type: 'done'; finishReason: FinishReason; content: string; toolCalls: readonly OpenAIToolCall[]; usage: Usage; timings: LlamaTimings }
+  | { type: 'done'; finishReason: OpenAIFinishReason; content: string; toolCalls: readonly OpenAIToolCall[]; usage: Usage; timings: LlamaTimings }
   | { type: 'error'; error: LocoError }
   /** The caller's signal aborted (client gone, server closing). */
   | { type: 'aborted'; usage: Usage };
@@ -162,7 +163,7 @@ export async function* runCompletion(engine: ServeEngine, prepared: PreparedComp
     }
     converter.finish();
     const calls = converter.toolCalls;
-    const finishReason: FinishReason = part.reason === 'length' ? 'length' : calls.length > 0 ? 'tool_calls' : 'stop';
+    const finishReason: OpenAIFinishReason = part.reason === 'length' ? 'length' : calls.length > 0 ? 'tool_calls' : 'stop';
     // A turn cut short is not what the model would continue from; only whole turns are remembered.
     if (part.reason !== 'stop-sequence' && !part.inventedResponse) rawTurns?.remember(converter.text, calls, part.rawText);
     const firstTokenMs = part.firstTokenMs ?? part.durationMs;

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Usage } from '../protocol/messages.js';
 import type { OpenAIToolCall } from '../protocol/openai-output.js';
-import type { FinishReason, LlamaTimings } from './completion.js';
+import type { OpenAIFinishReason, LlamaTimings } from './completion.js';
 
 export interface OpenAIUsage {
   prompt_tokens: number;
@@ -38,7 +38,7 @@ export function openAIUsage(usage: Usage): OpenAIUsage {
   };
 }
 
-export function completionChunk(identity: CompletionIdentity, delta: ChunkDelta, finishReason: FinishReason | null = null, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function completionChunk(identity: CompletionIdentity, delta: ChunkDelta, finishReason: OpenAIFinishReason | null = null, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     id: identity.id,
     object: 'chat.completion.chunk',
@@ -56,7 +56,7 @@ export function usageChunk(identity: CompletionIdentity, usage: Usage, timings: 
 
 export function chatCompletion(
   identity: CompletionIdentity,
-  answer: { content: string; toolCalls: readonly OpenAIToolCall[]; finishReason: FinishReason; usage: Usage; timings: LlamaTimings },
+  answer: { content: string; toolCalls: readonly OpenAIToolCall[]; finishReason: OpenAIFinishReason; usage: Usage; timings: LlamaTimings },
 ): Record<string, unknown> {
   const message: Record<string, unknown> = { role: 'assistant', content: answer.toolCalls.length > 0 && answer.content === '' ? null : answer.content };
   if (answer.toolCalls.length > 0) message.tool_calls = answer.toolCalls;

@@ -1,5 +1,6 @@
 // The raw model text behind `loco serve`'s answers, so the conversation's next request can be
 // rendered with the model's exact text (KV-cache reuse): keyed by what the client sees.
+import { LRUCache } from 'lru-cache';
 import { contentText, type OpenAIAssistantMessage } from '../protocol/openai-dialect.js';
 import type { OpenAIToolCall } from '../protocol/openai-output.js';
 
@@ -20,19 +21,19 @@ export function requestTurnKey(message: OpenAIAssistantMessage): string {
 
 /**
  * Raw model text of recent answers that the converter changed (calls extracted, whitespace
- * trimmed), keyed by what the client sees. Bounded; the oldest entries go first.
+ * trimmed), keyed by what the client sees. Bounded; the least recently used go first.
  */
 export class RawTurnMemory {
-  private readonly turns = new Map<string, string>();
+  private readonly turns: LRUCache<string, string>;
 
-  constructor(private readonly limit = 512) {}
+  constructor(limit = 512) {
+    this.turns = new LRUCache({ max: limit });
+  }
 
   remember(content: string, calls: readonly OpenAIToolCall[], raw: string): void {
     if (calls.length === 0 && content === raw) return;
     const key = assistantTurnKey(content, calls);
-    this.turns.delete(key);
     this.turns.set(key, raw);
-    if (this.turns.size > this.limit) this.turns.delete(this.turns.keys().next().value as string);
   }
 
   lookup(message: OpenAIAssistantMessage): string | undefined {

@@ -45,6 +45,9 @@ export function createBashTool(deps: BashToolDependencies): ToolDefinition<typeo
     // Sandboxed read-only: it cannot change files, so it needs no --allow-write.
     readOnly: true,
     sizeCap: BASH_SIZE_CAP,
+    promptUse: 'Use Bash to run shell commands.',
+    truncationHint: 'Filter the output (head, grep) to see less at once.',
+    progress: { key: 'command' },
     async run(args, context) {
       const timeoutMs = args.timeout ?? BASH_DEFAULT_TIMEOUT_MS;
       if (deps.sandbox === 'allow-list') {

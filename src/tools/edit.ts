@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { resolveWritablePath } from './paths.js';
 import { failed, ok, ToolUseError, type ToolDefinition } from './types.js';
 import { checkReadAndUnchanged, statIfExists, type FileChangeDependencies } from './write.js';
@@ -23,6 +23,8 @@ export function createEditTool(deps: FileChangeDependencies): ToolDefinition<typ
     schema: editSchema,
     readOnly: false,
     sizeCap: 100_000,
+    promptUse: 'Use Edit to change part of a file.',
+    progress: { key: 'file_path' },
     async run(args) {
       if (args.old_string === args.new_string) {
         throw new ToolUseError('No changes to make: old_string and new_string are exactly the same.');

@@ -74,6 +74,9 @@ export function createGlobTool(deps: { policy: PathPolicy; searcher?: SearcherCh
     schema: globSchema,
     readOnly: true,
     sizeCap: 100_000,
+    promptUse: 'Use Glob to find files by name pattern.',
+    truncationHint: 'Use a more specific path or pattern.',
+    progress: { key: 'pattern', scope: 'path' },
     async run(args, { signal }): Promise<ToolResult> {
       const start = await searchDirectory(deps.policy, args.path === undefined || args.path === '' ? '.' : args.path);
       const { directory, pattern } = await splitPattern(deps.policy, start, args.pattern);

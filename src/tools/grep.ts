@@ -191,6 +191,9 @@ export function createGrepTool(deps: { policy: PathPolicy; searcher?: SearcherCh
     schema: grepSchema,
     readOnly: true,
     sizeCap: 20_000,
+    promptUse: 'Use Grep to search file contents.',
+    truncationHint: 'Narrow the search with path, glob or type, or page with head_limit and offset.',
+    progress: { key: 'pattern', scope: 'path' },
     async run(args, { signal }): Promise<ToolResult> {
       const { root, isFile } = await searchRoot(deps.policy, args.path === undefined || args.path === '' ? '.' : args.path);
       const mode = args.output_mode ?? 'files_with_matches';

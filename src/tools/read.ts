@@ -160,6 +160,9 @@ export function createReadTool(deps: { policy: PathPolicy; readState: FileReadSt
     schema: readSchema,
     readOnly: true,
     sizeCap: 100_000,
+    promptUse: 'Use Read to read files.',
+    truncationHint: 'Use offset and limit to read the rest.',
+    progress: { key: 'file_path' },
     async run(args, { signal }): Promise<ToolResult> {
       const { absolute, handle, info } = await openForReading(deps.policy, args.file_path);
       const head = await readHead(handle, info.size);

@@ -45,6 +45,8 @@ export function createTaskTool(deps: { runSubagent: SubagentRunner }): ToolDefin
     schema,
     readOnly: true,
     sizeCap: 100_000,
+    promptUse: 'Use Task to hand a self-contained search to a sub-agent.',
+    progress: { key: 'description' },
     async run(args, context) {
       const outcome = await deps.runSubagent(
         { description: args.description, prompt: args.prompt, subagentType: args.subagent_type, model: args.model },

@@ -3,19 +3,14 @@
 import { z } from 'zod';
 import type { ToolCall } from '../protocol/messages.js';
 import type { ToolSignature } from '../protocol/system-prompt.js';
-import { createBashTool } from './bash.js';
-import { createEditTool } from './edit.js';
-import { createGlobTool } from './glob.js';
-import { createGrepTool } from './grep.js';
+import { buildTools } from './catalog.js';
 import { createPathPolicy, type PathPolicy } from './paths.js';
-import { createReadTool } from './read.js';
 import { FileReadState } from './read-state.js';
 import type { SandboxMode } from './sandbox.js';
-import { createTaskTool, type SubagentRunner } from './task.js';
+import type { SubagentRunner } from './task.js';
 import { truncateResult } from './truncate.js';
 import { ToolUseError, type AnyTool } from './types.js';
 import { validateArguments } from './validation.js';
-import { createWriteTool } from './write.js';
 
 export interface ToolExecution {
   output: string;
@@ -52,14 +47,7 @@ export function createToolbox(options: ToolboxOptions): Toolbox {
   const policy = createPathPolicy(options.roots);
   const readState = new FileReadState();
   const searcher = options.searcher ?? 'auto';
-  const all: AnyTool[] = [
-    createReadTool({ policy, readState }),
-    createGlobTool({ policy, searcher }),
-    createGrepTool({ policy, searcher }),
-    createBashTool({ policy, sandbox: options.sandbox }),
-  ];
-  if (options.allowWrite) all.push(createWriteTool({ policy, readState }), createEditTool({ policy, readState }));
-  if (options.runSubagent) all.push(createTaskTool({ runSubagent: options.runSubagent }));
+  const all = buildTools({ policy, readState, searcher, sandbox: options.sandbox, runSubagent: options.runSubagent }).filter((tool) => tool.readOnly || options.allowWrite);
   const selected = options.only ? all.filter((tool) => options.only?.includes(tool.name)) : all;
   return toolboxOf(policy, selected);
 }
@@ -75,6 +63,7 @@ export function toolboxOf(policy: PathPolicy, list: readonly AnyTool[]): Toolbox
         name: tool.name,
         description: tool.description,
         parameters: z.toJSONSchema(tool.schema) as Record<string, unknown>,
+        use: tool.promptUse,
       })),
     execute: (call, signal) => executeToolCall(tools, call, signal),
   };
@@ -95,26 +84,11 @@ export async function executeToolCall(tools: ReadonlyMap<string, AnyTool>, call:
   if (signal.aborted) return done(wrapToolUseError('Error: the request was cancelled before this tool ran'), true);
   try {
     const result = await tool.run(validation.value, { signal });
-    const output = truncateResult(result.output, tool.sizeCap, truncationHint(tool.name));
+    const output = truncateResult(result.output, tool.sizeCap, tool.truncationHint ?? 'Narrow the request to see the rest.');
     return done(output, result.isError, output.length !== result.output.length);
   } catch (error) {
     if (error instanceof ToolUseError) return done(wrapToolUseError(error.message), true);
     const message = error instanceof Error ? error.message : String(error);
     return done(wrapToolUseError(`Error: ${message}`), true);
-  }
-}
-
-function truncationHint(toolName: string): string {
-  switch (toolName) {
-    case 'Read':
-      return 'Use offset and limit to read the rest.';
-    case 'Grep':
-      return 'Narrow the search with path, glob or type, or page with head_limit and offset.';
-    case 'Glob':
-      return 'Use a more specific path or pattern.';
-    case 'Bash':
-      return 'Filter the output (head, grep) to see less at once.';
-    default:
-      return 'Narrow the request to see the rest.';
   }
 }

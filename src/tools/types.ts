@@ -1,4 +1,5 @@
-// What every tool is: a name, a closed schema, a size cap and a run function.
+// What every tool is: a name, a closed schema, a size cap, what the prompt, truncation notes
+// and progress lines say about it, and a run function: data a model profile can swap.
 // Tools are built by factories (one per file) that receive only the dependencies they use.
 import type { z } from 'zod';
 
@@ -22,6 +23,12 @@ export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> {
   readOnly: boolean;
   /** Results longer than this many characters are shortened with a note (dialect section 6). */
   sizeCap: number;
+  /** The line the training-time system prompt gives this tool (model-dialect.md section 2). */
+  promptUse?: string;
+  /** Appended when a result is cut to `sizeCap`: how to see the rest (default: narrow the request). */
+  truncationHint?: string;
+  /** Which arguments a progress line shows: `key` always, `scope` as "in <value>" when given. */
+  progress?: { key: string; scope?: string };
   run(args: z.infer<Schema>, context: ToolRunContext): Promise<ToolResult>;
 }
 

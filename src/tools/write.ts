@@ -5,7 +5,7 @@ import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { resolveWritablePath, type PathPolicy } from './paths.js';
 import type { FileReadState } from './read-state.js';
 import { failed, ok, ToolUseError, type ToolDefinition } from './types.js';
@@ -27,6 +27,8 @@ export function createWriteTool(deps: FileChangeDependencies): ToolDefinition<ty
     schema: writeSchema,
     readOnly: false,
     sizeCap: 100_000,
+    promptUse: 'Use Write to create or overwrite files.',
+    progress: { key: 'file_path' },
     async run(args) {
       const target = await resolveWritablePath(deps.policy, args.file_path);
       const shown = path.resolve(deps.policy.cwd, args.file_path);

@@ -9,9 +9,10 @@ import { DEFAULT_SAMPLING, type ChatMessage } from '../../src/protocol/messages.
 import { renderToolCall } from '../../src/protocol/tool-call-codec.js';
 import { createPathPolicy } from '../../src/tools/paths.js';
 import { toolboxOf } from '../../src/tools/toolbox.js';
-import { defineTool, ok, type AnyTool } from '../../src/tools/types.js';
+import { defineTool, failed, ok, type AnyTool } from '../../src/tools/types.js';
 
-// Scripted tools: Echo answers at once, Slow waits `ms` then answers; both log their runs.
+// Scripted tools: Echo answers at once, Slow waits `ms` then answers, Meet waits for its peers;
+// they log their runs.
 function scriptedTools(log: string[]): AnyTool[] {
   const echo = defineTool({
     name: 'Echo',
@@ -60,7 +61,30 @@ function scriptedTools(log: string[]): AnyTool[] {
       return ok(`mutated ${args.label}`);
     },
   });
-  return [echo, slow, big, mutate];
+  // Meet: each call waits until `parties` Meet calls have started. Run one after another they
+  // never would: the first gives up after a deadline and says so in its result.
+  let arrived = 0;
+  let everyoneArrived: () => void = () => undefined;
+  const allHere = new Promise<void>((resolve) => (everyoneArrived = resolve));
+  const meet = defineTool({
+    name: 'Meet',
+    description: 'waits for the other calls of its turn',
+    schema: z.strictObject({ parties: z.number(), label: z.string() }),
+    readOnly: true,
+    sizeCap: 100_000,
+    async run(args) {
+      log.push(`start:${args.label}`);
+      arrived += 1;
+      if (arrived >= args.parties) everyoneArrived();
+      const deadline = new AbortController();
+      const alone = sleep(2_000, 'alone', { signal: deadline.signal }).catch(() => 'met');
+      const outcome = await Promise.race([allHere.then(() => 'met'), alone]);
+      deadline.abort();
+      log.push(`end:${args.label}`);
+      return outcome === 'met' ? ok(`met ${args.label}`) : failed(`${args.label} waited alone: the calls did not run concurrently`);
+    },
+  });
+  return [echo, slow, big, mutate, meet];
 }
 
 const call = (name: string, args: Record<string, unknown>) => renderToolCall({ name, arguments: args });
@@ -89,22 +113,20 @@ test('a turn without calls is the final answer', async () => {
 });
 
 test('calls of one turn run concurrently; results return in call order in one user turn', async () => {
-  const first = `Looking.\n${call('Slow', { ms: 150, label: 'a' })}\n${call('Slow', { ms: 10, label: 'b' })}\n${call('Echo', { text: 'c' })}`;
+  // Each Meet call finishes only once both have started: sequential runs fail, not just slow down.
+  const first = `Looking.\n${call('Meet', { parties: 2, label: 'a' })}\n${call('Meet', { parties: 2, label: 'b' })}\n${call('Echo', { text: 'c' })}`;
   const { options, backend, log } = setup([
     { type: 'assistant', text: first, chunks: [first.slice(0, 20), first.slice(20, 61), first.slice(61)] },
     { type: 'assistant', text: 'done' },
   ]);
-  const began = performance.now();
   const result = await runAgent(options);
-  const elapsed = performance.now() - began;
-  assert.ok(elapsed < 300, `took ${elapsed} ms`);
   assert.deepEqual(log.slice(0, 2), ['start:a', 'start:b']);
   const second = backend.requests[1].messages;
   assert.deepEqual(second.slice(2), [
     { role: 'assistant', content: first },
-    { role: 'user', content: '<tool_response>\nslow a\n</tool_response>\n<tool_response>\nslow b\n</tool_response>\n<tool_response>\necho c\n</tool_response>' },
+    { role: 'user', content: '<tool_response>\nmet a\n</tool_response>\n<tool_response>\nmet b\n</tool_response>\n<tool_response>\necho c\n</tool_response>' },
   ]);
-  assert.deepEqual(result.toolCalls.map((c) => [c.name, c.index, c.ok]), [['Slow', 0, true], ['Slow', 1, true], ['Echo', 2, true]]);
+  assert.deepEqual(result.toolCalls.map((c) => [c.name, c.index, c.ok]), [['Meet', 0, true], ['Meet', 1, true], ['Echo', 2, true]]);
   assert.equal(result.answer, 'done');
 });
 

@@ -77,7 +77,6 @@ describe('embedded backend on the tiny model', () => {
     assert.ok(result.finish, result.error?.message);
     assert.ok(result.finish.text.length > 0);
     assert.equal(result.deltas, result.finish.text);
-    assert.ok(!result.deltas.includes('\uFFFD') || result.deltas.length > 0);
     assert.equal(result.finish.usage.completionTokens > 0, true);
     assert.equal(backend.info.description, 'embedded tiny.gguf (threads 1, ctx 4096)');
     assert.equal(backend.info.contextSize, 4096);

@@ -8,27 +8,12 @@ import { createFakeBackend, loadFakeScript, parseFakeScript, type FakeEntry } fr
 import type { BackendEvent, BackendRequest } from '../../src/backends/types.js';
 import { LocoError } from '../../src/errors.js';
 import { makeTempTree } from '../support/temp-tree.js';
+import { collect } from '../support/collect.js';
+import { usageError } from '../support/usage-error.js';
 
 const sampling = { temperature: 0.7, topP: 0.8, topK: 20, maxTokens: 100 };
 function ask(question: string): BackendRequest {
   return { messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: question }], sampling };
-}
-
-async function collect(events: AsyncIterable<BackendEvent>): Promise<BackendEvent[]> {
-  const out: BackendEvent[] = [];
-  for await (const event of events) out.push(event);
-  return out;
-}
-
-function usageError(run: () => unknown): LocoError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof LocoError);
-    assert.equal(error.code, 'usage');
-    return error;
-  }
-  assert.fail('expected a LocoError');
 }
 
 describe('parseFakeScript', () => {

@@ -9,6 +9,7 @@ import type { Backend, BackendEvent, BackendRequest } from '../../src/backends/t
 import { LocoError } from '../../src/errors.js';
 import { mergeUsage, retryAfterMs, type UsageReport } from '../../src/backends/openai-wire.js';
 import { chunkEvent, startReplayServer, type ReplayResponse, type ReplayServer } from '../support/openai-replay-server.js';
+import { collect } from '../support/collect.js';
 
 const request: BackendRequest = {
   messages: [
@@ -36,12 +37,6 @@ async function setup(responses: ReplayResponse[], options: Partial<OpenAICompati
   server = await startReplayServer(responses);
   backend = createOpenAICompatibleBackend({ baseUrl: server.url, capabilities: noProps, ...fast, ...options });
   return backend;
-}
-
-async function collect(events: AsyncIterable<BackendEvent>): Promise<BackendEvent[]> {
-  const out: BackendEvent[] = [];
-  for await (const event of events) out.push(event);
-  return out;
 }
 
 function lastError(events: BackendEvent[]): LocoError {

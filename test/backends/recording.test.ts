@@ -10,16 +10,11 @@ import { createRecordingBackend } from '../../src/backends/recording.js';
 import type { Backend, BackendEvent, BackendRequest } from '../../src/backends/types.js';
 import { chunkEvent, startReplayServer } from '../support/openai-replay-server.js';
 import { makeTempTree } from '../support/temp-tree.js';
+import { collect } from '../support/collect.js';
 
 const sampling = { temperature: 0.7, topP: 0.8, topK: 20, maxTokens: 100 };
 function ask(question: string, conversationId?: string): BackendRequest {
   return { messages: [{ role: 'user', content: question }], sampling, ...(conversationId ? { conversationId } : {}) };
-}
-
-async function collect(events: AsyncIterable<BackendEvent>): Promise<BackendEvent[]> {
-  const out: BackendEvent[] = [];
-  for await (const event of events) out.push(event);
-  return out;
 }
 
 /** Events with errors flattened to comparable data (LocoError instances differ by identity). */
@@ -51,6 +46,7 @@ describe('createRecordingBackend', () => {
       assert.equal(typeof durationMs, 'number');
       assert.deepEqual(first, {
         type: 'assistant',
+        v: 2,
         turn: 1,
         conversationId: 'c1',
         text: 'Let me look.\n<tool_call>\n{"name": "Glob", "arguments": {"pattern": "*.ts"}}\n</tool_call>',

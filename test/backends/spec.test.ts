@@ -7,14 +7,9 @@ import type { BackendEvent } from '../../src/backends/types.js';
 import { LocoError } from '../../src/errors.js';
 import { startReplayServer } from '../support/openai-replay-server.js';
 import { makeTempTree } from '../support/temp-tree.js';
+import { collect } from '../support/collect.js';
 
 const request = { messages: [{ role: 'user' as const, content: 'q' }], sampling: { temperature: 0.7, topP: 0.8, topK: 20, maxTokens: 10 } };
-
-async function collect(events: AsyncIterable<BackendEvent>): Promise<BackendEvent[]> {
-  const out: BackendEvent[] = [];
-  for await (const event of events) out.push(event);
-  return out;
-}
 
 function isUsage(pattern: RegExp): (error: unknown) => boolean {
   return (error) => {

@@ -9,6 +9,7 @@ import type { BatchSummary } from '../../src/batch/summary.js';
 import { CLI, runCli } from '../support/run-cli.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
 import { listFiles, scriptedBatch, toJsonl } from './scripted.js';
+import { eventually } from '../support/eventually.js';
 
 let tree: TempTree;
 const COUNT = 40;
@@ -35,14 +36,8 @@ function spawnBatch(args: string[], env: NodeJS.ProcessEnv = {}): { child: Child
   return { child, done };
 }
 
-async function waitForAnswers(out: string, count: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const answers = await answersIn(out).catch(() => []);
-    if (answers.length >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.fail(`fewer than ${count} answers in ${out} after ${timeoutMs} ms`);
+async function waitForAnswers(out: string, count: number): Promise<void> {
+  await eventually(async () => (await answersIn(out)).length >= count, { ms: 20_000, what: `${count} answers in ${out}` });
 }
 
 describe('loco batch', () => {

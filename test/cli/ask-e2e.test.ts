@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readTraceFile } from '../../src/trace/reader.js';
 import { startReplayServer, type ReplayServer } from '../support/openai-replay-server.js';
 import { runCli } from '../support/run-cli.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
@@ -113,6 +114,12 @@ test('--trace writes a replayable JSONL trace', async () => {
     const lines = (await readFile(traceFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
     assert.deepEqual(lines.map((line) => line.type), ['meta', 'tool-call', 'assistant', 'tool-result', 'assistant', 'finish']);
     assert.equal(lines[3].output, '     1→# Demo');
+    // The complete reader reads every line, and tool lines name the same conversation as turns.
+    const records = await readTraceFile(traceFile);
+    assert.equal(records.length, lines.length);
+    const ids = new Set(records.filter((record) => record.type !== 'meta').map((record) => ('conversationId' in record ? record.conversationId : undefined)));
+    assert.equal(ids.size, 1, `one conversation id across kinds: ${[...ids].join(', ')}`);
+    assert.match(String([...ids][0]), /^main-/);
     const replay = await runCli(['ask', tree.root, 'What is it?', '--backend', `fake:${traceFile}`, '--json']);
     assert.equal(replay.code, 0, replay.stderr);
     assert.equal(JSON.parse(replay.stdout).answer, 'A demo.');

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { anthropicToDialect, clientToolName, IMAGE_NOTE, orderToolResults, systemText, toTrainingReadFormat } from '../../src/protocol/anthropic-dialect.js';
 import { messagesRequestSchema, type MessagesRequest } from '../../src/protocol/anthropic-messages.js';
 import { trainingSystemPrompt } from '../../src/protocol/system-prompt.js';
+import { promptTools, trainingPromptTools } from '../../src/tools/catalog.js';
 
 function request(fields: Partial<MessagesRequest> & Pick<MessagesRequest, 'messages'>): MessagesRequest {
   return messagesRequestSchema.parse({ model: 'claude-haiku-4-5', max_tokens: 1000, ...fields });
@@ -17,9 +18,9 @@ const tools = [
 
 describe('anthropicToDialect', () => {
   it('replaces the system prompt by the training prompt when tools are offered, naming the known tools in training order', () => {
-    const converted = anthropicToDialect(request({ system: 'You are Claude Code.', tools, messages: [{ role: 'user', content: 'find the config' }] }), 'auto');
+    const converted = anthropicToDialect(request({ system: 'You are Claude Code.', tools, messages: [{ role: 'user', content: 'find the config' }] }), 'auto', trainingPromptTools());
     assert.deepEqual(converted.messages, [
-      { role: 'system', content: trainingSystemPrompt(['Read', 'Glob']) },
+      { role: 'system', content: trainingSystemPrompt(promptTools(['Read', 'Glob'])) },
       { role: 'user', content: 'find the config' },
     ]);
   });
@@ -29,13 +30,13 @@ describe('anthropicToDialect', () => {
       { type: 'text', text: 'x-anthropic-billing-header: cc_version=2.1.112.dc3; cc_entrypoint=sdk-cli; cch=00000;' },
       { type: 'text', text: 'Write a title.' },
     ];
-    const converted = anthropicToDialect(request({ system, messages: [{ role: 'user', content: 'hello' }] }), 'auto');
+    const converted = anthropicToDialect(request({ system, messages: [{ role: 'user', content: 'hello' }] }), 'auto', trainingPromptTools());
     assert.deepEqual(converted.messages[0], { role: 'system', content: 'Write a title.' });
     assert.equal(systemText(system), 'Write a title.');
   });
 
   it('client strategy keeps the client prompt and appends the Qwen tools section', () => {
-    const converted = anthropicToDialect(request({ system: 'Be brief.', tools, messages: [{ role: 'user', content: 'x' }] }), 'client');
+    const converted = anthropicToDialect(request({ system: 'Be brief.', tools, messages: [{ role: 'user', content: 'x' }] }), 'client', trainingPromptTools());
     assert.match(converted.messages[0].content, /^Be brief\.\n\n# Tools\n/);
     assert.match(converted.messages[0].content, /"name": "Glob"/);
   });
@@ -64,7 +65,7 @@ describe('anthropicToDialect', () => {
           },
         ],
       }),
-      'auto',
+      'auto', trainingPromptTools(),
     );
     assert.equal(
       converted.messages[2].content,
@@ -98,13 +99,13 @@ describe('anthropicToDialect', () => {
           },
         ],
       }),
-      'auto',
+      'auto', trainingPromptTools(),
     );
     assert.equal(converted.messages.at(-1)?.content, '<tool_response>\n     1→import os\n     2→print(1)\n</tool_response>\n<tool_response>\n     1\timport os\n</tool_response>');
   });
 
   it('turns role:system messages inside messages into <system-reminder> user text, merged with the next user turn', () => {
-    const converted = anthropicToDialect(request({ messages: [{ role: 'system', content: 'Answer in French.' }, { role: 'user', content: 'hi' }] }), 'auto');
+    const converted = anthropicToDialect(request({ messages: [{ role: 'system', content: 'Answer in French.' }, { role: 'user', content: 'hi' }] }), 'auto', trainingPromptTools());
     assert.deepEqual(converted.messages, [{ role: 'user', content: '<system-reminder>\nAnswer in French.\n</system-reminder>\n\nhi' }]);
   });
 
@@ -118,7 +119,7 @@ describe('anthropicToDialect', () => {
           { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [image] }] },
         ],
       }),
-      'auto',
+      'auto', trainingPromptTools(),
     );
     assert.equal(converted.messages[0].content, `what is this?\n${IMAGE_NOTE}`);
     assert.equal(converted.messages[2].content, `<tool_response>\n${IMAGE_NOTE}\n</tool_response>`);
@@ -136,7 +137,7 @@ describe('anthropicToDialect', () => {
           { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: 'done' }] },
         ],
       }),
-      'auto',
+      'auto', trainingPromptTools(),
     );
     assert.match(converted.messages[0].content, /Use Task to hand/);
     assert.match(converted.messages[2].content, /"name": "Task"/);
@@ -156,7 +157,7 @@ describe('anthropicToDialect', () => {
           { role: 'assistant', content: '{' },
         ],
       }),
-      'auto',
+      'auto', trainingPromptTools(),
     );
     assert.equal(converted.assistantTurns, 2);
     assert.equal(converted.prefill, true);
@@ -169,7 +170,7 @@ describe('anthropicToDialect', () => {
   });
 
   it('accepts block types it cannot render (server tool results) and keeps a note in their place', () => {
-    const converted = anthropicToDialect(request({ messages: [{ role: 'user', content: [{ type: 'search_result', title: 't' }, { type: 'text', text: 'q' }] }] }), 'auto');
+    const converted = anthropicToDialect(request({ messages: [{ role: 'user', content: [{ type: 'search_result', title: 't' }, { type: 'text', text: 'q' }] }] }), 'auto', trainingPromptTools());
     assert.equal(converted.messages[0].content, '[search_result omitted: the local model reads text only]\nq');
   });
 

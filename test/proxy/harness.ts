@@ -44,7 +44,11 @@ export async function startProxy(options: HarnessOptions): Promise<ProxyHarness>
   };
 }
 
-/** A local backend under the test's full control: each stream runs `script`. */
+/**
+ * A local backend under the test's full control: each stream runs `script`. Not the JSONL fake
+ * (src/backends/fake.ts, which replays recorded turns): these tests need timing the script
+ * decides (hang until aborted, wait on a gate mid-answer) and count calls and aborts.
+ */
 export function scriptedBackend(script: (signal: AbortSignal | undefined) => AsyncGenerator<BackendEvent>, contextSize?: number): Backend & { calls: number; aborted: number } {
   const state = { calls: 0, aborted: 0 };
   return {
@@ -72,13 +76,6 @@ export function untilAborted(signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** Waits until `check` holds, polling; fails after `ms`. */
-export async function eventually(check: () => boolean, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { eventually } from '../support/eventually.js';
 
 export const usage = { promptTokens: 100, cachedTokens: 0, completionTokens: 20 };

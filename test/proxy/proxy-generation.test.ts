@@ -10,6 +10,7 @@ import { createFakeBackend, type FakeEntry } from '../../src/backends/fake.js';
 import type { Backend, BackendRequest } from '../../src/backends/types.js';
 import { DEFAULT_SAMPLING } from '../../src/protocol/messages.js';
 import { trainingSystemPrompt } from '../../src/protocol/system-prompt.js';
+import { promptTools } from '../../src/tools/catalog.js';
 import { proxyFileSchema, type ProxyFile } from '../../src/proxy/config.js';
 import { scriptedBackend, startProxy, untilAborted, type ProxyHarness } from './harness.js';
 
@@ -109,7 +110,7 @@ describe('tool_choice on the local route', () => {
     const any = await proxy.client.messages.create({ ...ASK, tools: TOOLS, tool_choice: { type: 'any' } });
     assert.equal(any.stop_reason, 'tool_use');
     assert.deepEqual(backend.requests[0].requiredToolCall?.tools.map((tool) => tool.name), ['Read', 'Grep']);
-    assert.equal(backend.requests[0].messages[0].content, trainingSystemPrompt(['Read', 'Grep']));
+    assert.equal(backend.requests[0].messages[0].content, trainingSystemPrompt(promptTools(['Read', 'Grep'])));
     const named = await proxy.client.messages.create({ ...ASK, tools: TOOLS, tool_choice: { type: 'tool', name: 'Read' } });
     assert.deepEqual(named.content.map((block) => (block.type === 'tool_use' ? block.name : block.type)), ['Read']);
     assert.deepEqual(backend.requests[1].requiredToolCall?.tools.map((tool) => tool.name), ['Read']);

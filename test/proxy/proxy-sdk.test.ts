@@ -7,6 +7,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { createFakeBackend } from '../../src/backends/fake.js';
 import type { BackendEvent } from '../../src/backends/types.js';
 import { trainingSystemPrompt } from '../../src/protocol/system-prompt.js';
+import { promptTools, trainingPromptTools } from '../../src/tools/catalog.js';
 import { startFakeAnthropic, type FakeAnthropic } from './fake-anthropic.js';
 import { scriptedBackend, startProxy, usage, type ProxyHarness } from './harness.js';
 
@@ -66,7 +67,7 @@ describe('loco proxy with the Anthropic SDK: local route', () => {
   it('sends the model the dialect: training prompt, then the user turn', () => {
     const request = backend.requests[0];
     assert.deepEqual(request.messages, [
-      { role: 'system', content: trainingSystemPrompt(['Read', 'Grep']) },
+      { role: 'system', content: trainingSystemPrompt(promptTools(['Read', 'Grep'])) },
       { role: 'user', content: 'where is main?' },
     ]);
     assert.equal(request.sampling.maxTokens, 2000);

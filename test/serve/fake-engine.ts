@@ -1,6 +1,8 @@
 // A scripted stand-in for the embedded engine, through the real ServeEngine interface: each
 // stream() call plays the next turn's chunks and records the request it got, so tests can
 // assert the exact dialect the server renders and drive tool-call conversion precisely.
+// Not a wrapper of src/backends/fake.ts: it fakes the engine, not a backend (load, stats,
+// busy sequences, per-turn delays, usage counted in characters) for serve's scheduling tests.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EmbeddedRequest, EmbeddedStats } from '../../src/backends/embedded/index.js';
 import type { BackendEvent, FinishReason } from '../../src/backends/types.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { writeFileAtomic } from '../../src/tools/atomic-write.js';
+import { writeFileAtomic } from '../../src/atomic-write.js';
 import { applyEdit, createEditTool } from '../../src/tools/edit.js';
 import { createPathPolicy } from '../../src/tools/paths.js';
 import { FileReadState } from '../../src/tools/read-state.js';

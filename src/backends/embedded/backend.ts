@@ -2,6 +2,7 @@
 // node-llama-cpp. One model is loaded once, lazily; conversations run in parallel on the
 // sequences of one context, each keeping its KV cache between turns. Like every backend it
 // never throws once called: load failures, overflow and engine errors arrive as `error` events.
+import { LRUCache } from 'lru-cache';
 import path from 'node:path';
 import type { LlamaGrammar, Token } from 'node-llama-cpp';
 import { LocoError, toLocoError } from '../../errors.js';
@@ -26,7 +27,7 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions): Embedded
   const fileName = path.basename(modelPath);
   const sequences = Math.max(1, Math.floor(options.sequences ?? DEFAULT_SEQUENCES));
   const info: BackendInfo = { description: describe(options.threads ?? 'auto', options.contextSize ?? 'auto'), forcesToolCalls: true };
-  const timingsByConversation = new Map<string, EmbeddedTurnTimings>();
+  const timingsByConversation = new LRUCache<string, EmbeddedTurnTimings>({ max: KEPT_TIMINGS });
   // Grammar text per constraint object, so a request reusing the same object builds it once.
   const grammarTexts = new WeakMap<object, string>();
   // One constraint object per tool set named by requests, so its grammar is built once.
@@ -53,7 +54,7 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions): Embedded
     }
     return constraint;
   }
-  const generations = new Map<string, Token[]>();
+  const generations = new LRUCache<string, Token[]>({ max: KEPT_GENERATIONS });
   let lastTimings: EmbeddedTurnTimings | undefined;
   let loading: Promise<{ engine: Engine; pool: SlotPool }> | undefined;
   /** Set once loading finished, for the synchronous stats(). */
@@ -112,17 +113,13 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions): Embedded
 
   function rememberGeneration(text: string, tokens: Token[]): void {
     if (text === '' || tokens.length === 0) return;
-    generations.delete(text);
     generations.set(text, tokens);
-    if (generations.size > KEPT_GENERATIONS) generations.delete(generations.keys().next().value as string);
   }
 
   function remember(timings: EmbeddedTurnTimings): void {
     lastTimings = timings;
     if (timings.conversationId === undefined) return;
-    timingsByConversation.delete(timings.conversationId);
     timingsByConversation.set(timings.conversationId, timings);
-    if (timingsByConversation.size > KEPT_TIMINGS) timingsByConversation.delete(timingsByConversation.keys().next().value as string);
   }
 
   async function* run(request: EmbeddedRequest, signal: AbortSignal | undefined): AsyncGenerator<BackendEvent> {

@@ -1,0 +1,62 @@
+// The one list of every tool: each factory with the dependencies it takes, in the order the
+// training prompt names them (model-dialect.md section 2). Toolboxes, eval's schema checks,
+// the proxy's system prompt and the CLI's progress lines all read tool knowledge from here.
+import { createBashTool } from './bash.js';
+import { createEditTool } from './edit.js';
+import { createGlobTool } from './glob.js';
+import { createGrepTool } from './grep.js';
+import type { PathPolicy } from './paths.js';
+import { createReadTool } from './read.js';
+import { FileReadState } from './read-state.js';
+import type { SandboxMode } from './sandbox.js';
+import { createTaskTool, type SubagentRunner } from './task.js';
+import type { AnyTool } from './types.js';
+import { createWriteTool } from './write.js';
+
+export interface ToolDependencies {
+  policy: PathPolicy;
+  readState: FileReadState;
+  sandbox: SandboxMode;
+  searcher?: 'ripgrep' | 'js' | 'auto';
+  /** Without it there is no Task tool. */
+  runSubagent?: SubagentRunner;
+}
+
+/** Each factory builds its tool, or nothing when a dependency it needs is absent. */
+export const ALL_TOOL_FACTORIES: readonly ((deps: ToolDependencies) => AnyTool | undefined)[] = [
+  (deps) => createReadTool(deps),
+  (deps) => createGlobTool(deps),
+  (deps) => createGrepTool(deps),
+  (deps) => createBashTool(deps),
+  (deps) => createWriteTool(deps),
+  (deps) => createEditTool(deps),
+  (deps) => (deps.runSubagent ? createTaskTool({ runSubagent: deps.runSubagent }) : undefined),
+];
+
+export function buildTools(deps: ToolDependencies): AnyTool[] {
+  return ALL_TOOL_FACTORIES.flatMap((create) => create(deps) ?? []);
+}
+
+let catalog: ReadonlyMap<string, AnyTool> | undefined;
+
+/**
+ * Every tool, built once to be read, never run: names, schemas, descriptions, prompt lines.
+ * The factories touch nothing at construction, so no directory is involved.
+ */
+export function toolCatalog(): ReadonlyMap<string, AnyTool> {
+  if (catalog) return catalog;
+  const policy: PathPolicy = Object.freeze({ roots: Object.freeze(['/']), cwd: '/' });
+  const tools = buildTools({ policy, readState: new FileReadState(), sandbox: 'allow-list', runSubagent: () => Promise.reject(new Error('catalog tools never run')) });
+  catalog = new Map(tools.map((tool) => [tool.name, tool]));
+  return catalog;
+}
+
+/** The training prompt's tool lines, in its order, for prompts built outside a toolbox (proxy, eval). */
+export function trainingPromptTools(): { name: string; use?: string }[] {
+  return [...toolCatalog().values()].map((tool) => ({ name: tool.name, use: tool.promptUse }));
+}
+
+/** The training prompt's lines for the named tools, in the order given. */
+export function promptTools(names: readonly string[]): { name: string; use?: string }[] {
+  return names.map((name) => ({ name, use: toolCatalog().get(name)?.promptUse }));
+}
