@@ -4,6 +4,7 @@
 // consecutive `tool` messages as ONE user turn of `<tool_response>` blocks, in order. Pure,
 // so the proxy can reuse it.
 import type { ChatMessage, ToolCall } from '../protocol/messages.js';
+import { nestingProblem } from '../protocol/json-depth.js';
 import { qwenToolsSection, type ToolSignature } from '../protocol/system-prompt.js';
 import { renderAssistantTurn, renderToolResults } from '../protocol/tool-call-codec.js';
 import type { AssistantRequestMessage, MessageContent, RequestMessage, RequestTool } from './chat-request.js';
@@ -35,6 +36,8 @@ export function assistantToolCalls(message: AssistantRequestMessage, messageInde
     const param = `messages[${messageIndex}].tool_calls[${callIndex}].function.arguments`;
     let args: unknown = call.function.arguments;
     if (typeof args === 'string') {
+      const tooDeep = nestingProblem(args, param);
+      if (tooDeep !== undefined) throw invalidRequest(tooDeep, param);
       try {
         args = args.trim() === '' ? {} : JSON.parse(args);
       } catch {

@@ -2,6 +2,7 @@
 // checking the API key in constant time.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { nestingProblem } from '../protocol/json-depth.js';
 import { HttpError, invalidRequest } from './errors.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -50,6 +51,9 @@ export function readJsonBody(request: IncomingMessage, limit: number): Promise<u
       if (over) return reject(tooLarge(limit));
       const text = Buffer.concat(chunks).toString('utf8');
       if (text.trim() === '') return reject(invalidRequest('the body is empty: send a JSON chat-completions request'));
+      // Checked before parsing: validation and rendering recurse once per level.
+      const tooDeep = nestingProblem(text, 'the body');
+      if (tooDeep !== undefined) return reject(invalidRequest(tooDeep, undefined, 'invalid_json'));
       try {
         resolve(JSON.parse(text));
       } catch (error) {
