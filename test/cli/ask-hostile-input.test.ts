@@ -51,3 +51,33 @@ for (const levels of [5000, 100_000]) {
     for (const index of [0, 2]) assert.match(outputs[index], new RegExp(`nests more than ${MAX_JSON_DEPTH} levels.*the limit is ${MAX_JSON_DEPTH}`));
   });
 }
+
+test('flag-shaped and oversized arguments: the model gets messages naming the fix, never usage text or E2BIG', async () => {
+  const huge = 'a'.repeat(200_000);
+  const calls = [
+    call(`{"pattern": "x", "type": "--pre=sh"}`),
+    call(`{"pattern": ${JSON.stringify(huge)}}`),
+    `<tool_call>\n{"name": "Bash", "arguments": {"command": ${JSON.stringify(`echo ${huge}`)}}}\n</tool_call>`,
+    `<tool_call>\n{"name": "Read", "arguments": {"file_path": ${JSON.stringify('p'.repeat(5000))}}}\n</tool_call>`,
+  ];
+  const file = await script('hostile-arguments.jsonl', [calls.join('\n'), 'done']);
+  const traceFile = path.join(scripts.root, 'hostile-arguments.trace.jsonl');
+  const run = await runCli(['ask', tree.root, 'q', '--backend', `fake:${file}`, '--json', '--trace', traceFile, '--sandbox', 'allow-list']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal((JSON.parse(run.stdout) as { answer: string }).answer, 'done');
+  const outputs = (await readFile(traceFile, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; output?: string })
+    .filter((line) => line.type === 'tool-result')
+    .map((line) => line.output ?? '');
+  assert.equal(outputs.length, 4);
+  assert.match(outputs[0], /Grep's `type` must be a ripgrep file type name/);
+  assert.match(outputs[1], /Grep's `pattern` is 200000 characters long; the limit is 32768/);
+  assert.match(outputs[2], /Bash's `command` is 200005 characters long; the limit is 32768/);
+  assert.match(outputs[3], /cannot exist: it is \d+ characters long and paths hold at most 4096/);
+  for (const output of outputs) {
+    assert.doesNotMatch(output, /USAGE|E2BIG|ENAMETOOLONG/);
+    assert.ok(output.length < 600);
+  }
+});
