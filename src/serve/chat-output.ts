@@ -72,8 +72,9 @@ export class AssistantOutputConverter {
     const out: OutputPart[] = [];
     for (const part of parsed) {
       if (this.ended) break;
-      if (part.type === 'text') out.push(...this.visibleText(part.text));
-      else if (part.type === 'tool-call-error') out.push(...this.visibleText(`${TOOL_CALL_OPEN}${part.raw}${TOOL_CALL_CLOSE}`));
+      // Loops, not push(...parts): the number of parts follows the model's output.
+      if (part.type === 'text') for (const visible of this.visibleText(part.text)) out.push(visible);
+      else if (part.type === 'tool-call-error') for (const visible of this.visibleText(`${TOOL_CALL_OPEN}${part.raw}${TOOL_CALL_CLOSE}`)) out.push(visible);
       else if (part.type === 'tool-call') {
         const call: OpenAIToolCall = { id: this.newId(), type: 'function', function: { name: part.call.name, arguments: JSON.stringify(part.call.arguments) } };
         out.push({ type: 'tool-call', index: this.calls.length, call });

@@ -149,6 +149,17 @@ describe('loco serve on the tiny model', () => {
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
   });
 
+  it('answers a prompt of 200k+ tokens with the same 400, not a stack overflow', async () => {
+    // Words separated by spaces: about one token each on the tiny model's vocabulary.
+    const content = Array.from({ length: 250_000 }, (_, index) => `w${index % 997}`).join(' ');
+    const response = await post({ messages: [{ role: 'user', content }] });
+    const body = (await response.json()) as { error: { type: string; n_prompt_tokens: number; n_ctx: number; message: string } };
+    assert.equal(response.status, 400, JSON.stringify(body));
+    assert.equal(body.error.type, 'exceed_context_size_error');
+    assert.ok(body.error.n_prompt_tokens > 200_000, JSON.stringify(body.error));
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+  });
+
   it('runs 2 requests at once with --parallel 2; 4 concurrent requests queue and all succeed', async () => {
     let busiest = 0;
     let queued = 0;
