@@ -14,8 +14,9 @@ import { findRipgrep } from '../../src/tools/search/ripgrep.js';
 import { ToolUseError } from '../../src/tools/types.js';
 import { withoutPrivileges } from '../support/tool-errors.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
+import { skipUnless } from '../support/required-tools.js';
 
-const noRipgrep = findRipgrep() === undefined ? 'rg is not on PATH' : false;
+const noRipgrep = skipUnless(findRipgrep() !== undefined, 'ripgrep (rg)');
 const signal = new AbortController().signal;
 
 const INDEX_TS = [
