@@ -195,15 +195,13 @@ test('a refused connection or an unknown host is not retried: the pull fails at 
   await closed.close();
   for (const target of [closedUrl, 'http://nonexistent.invalid']) {
     hub.mode.redirectTo = target;
-    const started = performance.now();
-    // Retried, this would wait 1 + 2 + 4 s between attempts.
     await assert.rejects(
       pullModel(DEFAULT_MODEL_REF, options({ retries: 3, retryDelayMs: 1000 })),
       rejectsWith('backend-unreachable', /cannot reach http:\/\/(127\.0\.0\.1:\d+|nonexistent\.invalid) \((ECONNREFUSED|ENOTFOUND|EAI_AGAIN)\): check the network/),
     );
-    assert.ok(performance.now() - started < 900, `took ${Math.round(performance.now() - started)} ms`);
   }
-  assert.equal(hub.downloads().length, 2, 'one resolve request per pull: no retries');
+  // Each attempt asks the hub for the file again (and is redirected): one per pull, no retries.
+  assert.equal(hub.downloads().length, 2);
 });
 
 test('HF_TOKEN goes to the hub only: not across a redirect to another origin, never in messages', async () => {
