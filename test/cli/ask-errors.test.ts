@@ -71,7 +71,8 @@ test('an unknown hub host or a refused port: the same help within a few seconds,
       assert.equal(run.code, 1);
       assert.match(run.stderr, /no local model yet: run `loco model pull`.*--backend gguf:<file\.gguf>.*\(the download failed: /);
       assert.match(run.stderr, reason);
-      assert.ok(seconds < 5, `${endpoint}: ${seconds} s`);
+      // Generous for a loaded machine; the unbounded wait this guards against took 37 s.
+      assert.ok(seconds < 8, `${endpoint}: ${seconds} s`);
       assertClean(run.stderr);
     } finally {
       await models.cleanup();

@@ -96,6 +96,22 @@ describe('loco serve: HTTP-level errors carry OpenAI-shaped bodies', () => {
     assert.match(error.message, /nests more than/);
   });
 
+  it('bodies over the limit, even far over it: 413 with the body, not a reset connection', async () => {
+    const small = await startServer({ modelPath: '/models/fake.gguf', port: 0, engine: createFakeEngine([]), maxBodyBytes: 1024 });
+    try {
+      await small.ready;
+      for (const size of [2000, 100_000, 10_000_000]) {
+        const response = await fetch(`${small.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'a'.repeat(size) });
+        assert.equal(response.status, 413, String(size));
+        const { error } = (await response.json()) as RawAnswer['body'];
+        assert.deepEqual([error.type, error.code, error.message], ['invalid_request_error', 'request_too_large', 'the request body is larger than 1024 bytes']);
+      }
+      assert.equal((await fetch(`${small.url}/health`)).status, 200);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('keeps serving after all of them', async () => {
     const response = await fetch(`${server.url}/health`);
     assert.equal(response.status, 200);
