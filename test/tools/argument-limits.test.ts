@@ -66,6 +66,15 @@ for (const searcher of searchers) {
 }
 
 for (const sandbox of sandboxes) {
+  test(`Bash (${sandbox}): a command starting with '-' is never an option of the shell`, async () => {
+    const box = toolbox('js', sandbox);
+    for (const command of ['--version', '-c', '--rcfile /dev/null', '-x']) {
+      const result = await call(box, 'Bash', { command });
+      assert.equal(result.isError, true, command);
+      assert.doesNotMatch(result.output, /GNU bash|Usage:|invalid option|option requires an argument/, command);
+    }
+  });
+
   test(`Bash (${sandbox}): a command too large for an argv is refused naming the limit, not E2BIG`, async () => {
     const box = toolbox('js', sandbox);
     const result = await call(box, 'Bash', { command: `echo ${TEN_MB}` });
