@@ -7,12 +7,12 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { z } from 'zod';
+import { checkArgumentLength, MAX_ARGV_CHARS, shortenForMessage } from './argument-limits.js';
 import { isInside, type PathPolicy, resolveAllowedPath } from './paths.js';
 import { lazySearchEngine } from './search/engine.js';
 import { sortByModificationTime } from './search/results.js';
 import type { SearcherChoice } from './search/types.js';
 import { ok, type ToolDefinition, type ToolResult, ToolUseError } from './types.js';
-import { checkArgumentLength, MAX_ARGV_CHARS, shortenForMessage } from './argument-limits.js';
 
 const MAX_RESULTS = 100;
 const TRUNCATED_NOTE = '(Results are truncated. Consider using a more specific path or pattern.)';

@@ -4,6 +4,7 @@
 // by path (ripgrep's own order varies between runs); files_with_matches newest first.
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
+import { checkArgumentLength, MAX_ARGV_CHARS, shortenForMessage } from './argument-limits.js';
 import { type PathPolicy, resolveAllowedPath } from './paths.js';
 import { lazySearchEngine } from './search/engine.js';
 import { splitGlobArgument } from './search/glob-rules.js';
@@ -11,7 +12,6 @@ import { comparePaths, pathDisplayer, sortByModificationTime } from './search/re
 import { normalizePattern } from './search/rust-regex.js';
 import type { BinaryNote, FileMatches, GrepMode, GrepQuery, SearcherChoice } from './search/types.js';
 import { ok, type ToolDefinition, type ToolResult, ToolUseError } from './types.js';
-import { checkArgumentLength, MAX_ARGV_CHARS, shortenForMessage } from './argument-limits.js';
 
 const contextLines = z.number().int().min(0);
 /**

@@ -8,10 +8,10 @@ import type { Stats } from 'node:fs';
 import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { shortenForMessage } from './argument-limits.js';
 import { type PathPolicy, resolveAllowedPath } from './paths.js';
 import type { FileReadState } from './read-state.js';
 import { ok, type ToolDefinition, type ToolResult, ToolUseError } from './types.js';
-import { shortenForMessage } from './argument-limits.js';
 
 const DEFAULT_LIMIT = 2000;
 const MAX_LINE_CHARACTERS = 2000;
