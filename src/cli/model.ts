@@ -151,7 +151,7 @@ export async function runModelList(flags: ListFlags, io: CommandIo): Promise<num
     io.stderr.write(`loco: no models in ${modelsDir}: run \`loco model pull\` to get ${DEFAULT_MODEL_REF}\n`);
   } else {
     const rows = [['NAME', 'SIZE', 'MODIFIED (UTC)', 'SOURCE'], ...models.map((model) => [model.name, formatSize(model.size), model.modified.toISOString().slice(0, 16).replace('T', ' '), model.source?.ref ?? '-'])];
-    const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+    const widths = rows[0].map((_, column) => rows.reduce((widest, row) => Math.max(widest, row[column].length), 0));
     for (const row of rows) io.stdout.write(`${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ')}\n`);
   }
   for (const partial of partials) {

@@ -59,7 +59,7 @@ function metricTable(metrics: EvalMetrics): string {
 function toolChart(metrics: EvalMetrics): string {
   const names = Object.keys(metrics.toolCounts.model);
   if (names.length === 0) return '<p>No tool calls in either the outputs or the labels.</p>';
-  const max = Math.max(1, ...names.flatMap((name) => [metrics.toolCounts.model[name], metrics.toolCounts.label[name]]));
+  const max = names.reduce((most, name) => Math.max(most, metrics.toolCounts.model[name], metrics.toolCounts.label[name]), 1);
   const left = 110;
   const span = 420;
   const rowHeight = 34;

@@ -14,7 +14,7 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
     const rule = headers.map((_, column) => (rightAligned.includes(column) ? '---:' : '---'));
     return [headers, rule, ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`).join('\n');
   }
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const widths = headers.map((header, column) => rows.reduce((widest, row) => Math.max(widest, (row[column] ?? '').length), header.length));
   const line = (row: readonly string[]) =>
     row
       .map((cell, column) => (rightAligned.includes(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column])))

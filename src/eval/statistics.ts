@@ -60,7 +60,10 @@ export function spreadOf(values: readonly number[]): Spread | undefined {
   if (values.length === 0) return undefined;
   const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
   const variance = values.length < 2 ? 0 : values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (values.length - 1);
-  return { mean, standardDeviation: Math.sqrt(variance), min: Math.min(...values), max: Math.max(...values) };
+  // reduce, not Math.min(...values): a large run has more values than a call takes arguments.
+  const min = values.reduce((low, value) => Math.min(low, value), Number.POSITIVE_INFINITY);
+  const max = values.reduce((high, value) => Math.max(high, value), Number.NEGATIVE_INFINITY);
+  return { mean, standardDeviation: Math.sqrt(variance), min, max };
 }
 
 /**

@@ -9,6 +9,13 @@ export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 const MAX_REDIRECTIONS = 5;
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT']);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/**
+ * No name, no route, nobody listening, or no connection at all: trying again a second later
+ * gives the same answer, so these fail at once instead of being retried.
+ */
+const HOPELESS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+/** Name lookup plus TCP (and TLS) connect; a reachable hub or CDN takes well under a second. */
+export const CONNECT_TIMEOUT_MS = 5_000;
 
 export interface HttpOptions {
   /** Give up on a connection that sends nothing for this long (headers or body); default 30 s. */
@@ -45,7 +52,8 @@ export function createHttpClient(env: NodeJS.ProcessEnv, options: HttpOptions = 
   }
   // headersTimeout and bodyTimeout are undici's per-read idle timers: a stalled CDN connection
   // fails after `idle` ms instead of hanging a multi-gigabyte download forever.
-  const agent = new Agent({ connect: { timeout: idle }, headersTimeout: idle, bodyTimeout: idle });
+  // The connect timer also covers the name lookup, so a resolver that never answers fails fast.
+  const agent = new Agent({ connect: { timeout: Math.min(idle, CONNECT_TIMEOUT_MS) }, headersTimeout: idle, bodyTimeout: idle });
   const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }));
   return {
     dispatcher,
@@ -72,7 +80,7 @@ export function isAbortError(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || errorCode(error) === 'UND_ERR_ABORTED' || errorCode(error) === 'ABORT_ERR');
 }
 
-/** A network failure while talking to `url`, as a retryable LocoError naming the fixes. */
+/** A network failure while talking to `url`, as a LocoError naming the fixes; retryable unless hopeless. */
 export function networkError(url: string, error: unknown, idleTimeoutMs: number, fromHub = true): LocoError {
   if (error instanceof LocoError) return error;
   const code = errorCode(error);
@@ -81,9 +89,10 @@ export function networkError(url: string, error: unknown, idleTimeoutMs: number,
   if (code !== undefined && TIMEOUT_CODES.has(code)) {
     return new LocoError('backend-timeout', `${origin} sent nothing for ${formatWait(idleTimeoutMs)}: ${fixes}`, { retryable: true, cause: error });
   }
-  const reason = failureReason(error);
+  const reason = code === 'UND_ERR_CONNECT_TIMEOUT' ? `no connection within ${formatWait(CONNECT_TIMEOUT_MS)}` : failureReason(error);
   const kind = code !== undefined && CONNECTION_CODES.has(code) ? 'cannot reach' : 'request failed to';
-  return new LocoError('backend-unreachable', `${kind} ${origin} (${reason}): ${fixes}`, { retryable: true, cause: error });
+  const retryable = code === undefined || !HOPELESS_CODES.has(code);
+  return new LocoError('backend-unreachable', `${kind} ${origin} (${reason}): ${fixes}`, { retryable, cause: error });
 }
 
 export function formatWait(milliseconds: number): string {

@@ -6,6 +6,7 @@
 // the OpenAI shapes any validated source can produce (call ids are optional: the dialect has
 // none).
 import type { ChatMessage, ToolCall } from './messages.js';
+import { nestingProblem } from './json-depth.js';
 import { ProtocolError } from './protocol-error.js';
 import { qwenToolsSection, type ToolSignature } from './system-prompt.js';
 import { renderAssistantTurn, renderToolResults } from './tool-call-codec.js';
@@ -61,6 +62,8 @@ export function assistantToolCalls(message: OpenAIAssistantMessage, messageIndex
     const param = `messages[${messageIndex}].tool_calls[${callIndex}].function.arguments`;
     let args: unknown = call.function.arguments;
     if (typeof args === 'string') {
+      const tooDeep = nestingProblem(args, param);
+      if (tooDeep !== undefined) throw new ProtocolError(tooDeep, param);
       try {
         args = args.trim() === '' ? {} : JSON.parse(args);
       } catch {

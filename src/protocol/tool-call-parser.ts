@@ -4,6 +4,7 @@
 // ToolCall, repairing malformed JSON only where the result is unambiguous.
 import { jsonrepair } from 'jsonrepair';
 import type { ToolCall } from './messages.js';
+import { nestingProblem } from './json-depth.js';
 import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN, TOOL_RESPONSE_OPEN } from './tool-call-codec.js';
 
 export type ParsedPart =
@@ -66,6 +67,8 @@ function shapeOf(value: unknown, repaired: boolean): Decoded {
   let args = record.arguments ?? record.input ?? {};
   if (typeof args === 'string') {
     // Some models send arguments as a JSON string (OpenAI style); accept it as a repair.
+    const tooDeep = nestingProblem(args, '"arguments"');
+    if (tooDeep !== undefined) return { ok: false, message: tooDeep };
     try {
       args = JSON.parse(args);
       repaired = true;
@@ -94,13 +97,20 @@ function inventsContent(body: string, repaired: unknown): boolean {
 export function decodeToolCall(raw: string): Decoded {
   const body = raw.trim();
   if (body === '') return { ok: false, message: `empty tool call. ${FORMAT_HINT}` };
+  // Checked before parsing: everything downstream (traces, JSON output, rendering) recurses per level.
+  const tooDeep = nestingProblem(body, 'the tool call');
+  if (tooDeep !== undefined) return { ok: false, message: tooDeep };
   try {
     return shapeOf(JSON.parse(body), false);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     let repairedValue: unknown;
     try {
-      repairedValue = JSON.parse(jsonrepair(body));
+      const repairedText = jsonrepair(body);
+      // The repair may read brackets the scan above took for string content.
+      const repairedTooDeep = nestingProblem(repairedText, 'the tool call');
+      if (repairedTooDeep !== undefined) return { ok: false, message: repairedTooDeep };
+      repairedValue = JSON.parse(repairedText);
     } catch {
       return { ok: false, message: `invalid JSON in tool call (${reason}). ${FORMAT_HINT}` };
     }

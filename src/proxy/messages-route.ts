@@ -4,6 +4,7 @@ import type { Backend } from '../backends/types.js';
 import { estimateMessagesTokens } from '../agent/context-budget.js';
 import { trainingPromptTools } from '../tools/catalog.js';
 import { anthropicToDialect } from '../protocol/anthropic-dialect.js';
+import { nestingProblem } from '../protocol/json-depth.js';
 import { countTokensRequestSchema, describeIssues, messagesRequestSchema } from '../protocol/anthropic-messages.js';
 import type { ProxyConfig } from './config.js';
 import { sendError, sendJson, type Exchange } from './exchange.js';
@@ -28,10 +29,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Parses the body far enough to route; answers 400 itself and returns undefined when it cannot. */
+/** Far deeper than any real request; rendering and validation recurse once per level. */
+const MAX_BODY_DEPTH = 512;
+
 function readJson(exchange: Exchange, raw: Buffer): Record<string, unknown> | undefined {
+  const text = raw.toString('utf8');
+  const tooDeep = nestingProblem(text, 'the request body', MAX_BODY_DEPTH);
+  if (tooDeep !== undefined) {
+    sendError(exchange, 400, tooDeep);
+    return undefined;
+  }
   let value: unknown;
   try {
-    value = JSON.parse(raw.toString('utf8'));
+    value = JSON.parse(text);
   } catch (error) {
     sendError(exchange, 400, `the request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;

@@ -17,7 +17,7 @@ import { CLIENT_CLOSED, serveChatCompletion, type AbortCause, type CompletionOut
 import { RawTurnMemory } from './raw-turns.js';
 import type { ServeEngine } from './completion.js';
 import { errorFromEngine, HttpError, notFound, serverError, unavailable } from './errors.js';
-import { bearerMatches, ClientClosedError, DEFAULT_MAX_BODY_BYTES, readJsonBody, sendJson } from './http-io.js';
+import { answerClientError, bearerMatches, ClientClosedError, DEFAULT_MAX_BODY_BYTES, readJsonBody, sendJson } from './http-io.js';
 
 export type { ServeEngine } from './completion.js';
 
@@ -46,6 +46,8 @@ export interface ServerOptions {
   engine?: ServeEngine;
   /** How long close() lets aborted requests finish their answers (default 5000 ms). */
   shutdownGraceMs?: number;
+  /** Time to receive a whole request, headers and body, before a 408 (default 120000 ms). */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -174,9 +176,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   }
 
-  const server: Server = createServer((request, response) => {
-    void handle(request, response);
-  });
+  const requestTimeout = options.requestTimeoutMs ?? 120_000;
+  const server: Server = createServer(
+    {
+      requestTimeout,
+      headersTimeout: requestTimeout,
+      // node checks the timeouts on this period (default 30 s): keep it well under the timeout.
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(requestTimeout / 4))),
+    },
+    (request, response) => {
+      void handle(request, response);
+    },
+  );
+  // Malformed requests, oversized headers and request timeouts: OpenAI-shaped answers.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => answerClientError(error, socket, maxBodyBytes));
   const host = options.host ?? '127.0.0.1';
   await listen(server, host, options.port ?? 8080);
   const address = server.address() as AddressInfo;

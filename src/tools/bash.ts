@@ -4,6 +4,7 @@
 // `Exit code N`, then stderr, then stdout.
 import { homedir } from 'node:os';
 import { z } from 'zod';
+import { checkArgumentLength, MAX_ARGV_CHARS } from './argument-limits.js';
 import { checkReadOnlyCommand, lastCommandName, refusalMessage } from './bash-policy.js';
 import type { PathPolicy } from './paths.js';
 import { runSandboxed, type SandboxMode, type SandboxRunResult } from './sandbox.js';
@@ -49,6 +50,8 @@ export function createBashTool(deps: BashToolDependencies): ToolDefinition<typeo
     truncationHint: 'Filter the output (head, grep) to see less at once.',
     progress: { key: 'command' },
     async run(args, context) {
+      // The command reaches the shell as one argv string (`sh -c command`).
+      checkArgumentLength('Bash', 'command', args.command, MAX_ARGV_CHARS, 'Split the work into shorter commands, or use Read, Grep and Glob.');
       const timeoutMs = args.timeout ?? BASH_DEFAULT_TIMEOUT_MS;
       if (deps.sandbox === 'allow-list') {
         const verdict = checkReadOnlyCommand(args.command, { cwd: deps.policy.cwd, roots: deps.policy.roots, home: homedir() });

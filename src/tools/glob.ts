@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { z } from 'zod';
+import { checkArgumentLength, MAX_ARGV_CHARS, shortenForMessage } from './argument-limits.js';
 import { isInside, type PathPolicy, resolveAllowedPath } from './paths.js';
 import { lazySearchEngine } from './search/engine.js';
 import { sortByModificationTime } from './search/results.js';
@@ -26,13 +27,13 @@ export type GlobArguments = z.infer<typeof globSchema>;
 async function searchDirectory(policy: PathPolicy, input: string): Promise<string> {
   try {
     const directory = await resolveAllowedPath(policy, input);
-    if (!(await stat(directory)).isDirectory()) throw new ToolUseError(`Path is not a directory: ${input}. Use Read for a file.`);
+    if (!(await stat(directory)).isDirectory()) throw new ToolUseError(`Path is not a directory: ${shortenForMessage(input)}. Use Read for a file.`);
     return directory;
   } catch (error) {
     if (error instanceof ToolUseError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new ToolUseError(`Permission denied: cannot search ${input}`);
-    throw new ToolUseError(`Directory does not exist: ${input}. Note: your current working directory is ${policy.cwd}.`);
+    if (code === 'EACCES' || code === 'EPERM') throw new ToolUseError(`Permission denied: cannot search ${shortenForMessage(input)}`);
+    throw new ToolUseError(`Directory does not exist: ${shortenForMessage(input)}. Note: your current working directory is ${policy.cwd}.`);
   }
 }
 
@@ -60,7 +61,7 @@ function compileGlob(pattern: string): (relativePath: string) => boolean {
   try {
     return picomatch(pattern, { dot: true });
   } catch (error) {
-    throw new ToolUseError(`Invalid glob pattern "${pattern}": ${(error as Error).message}`);
+    throw new ToolUseError(`Invalid glob pattern "${shortenForMessage(pattern)}": ${(error as Error).message}`);
   }
 }
 
@@ -78,6 +79,8 @@ export function createGlobTool(deps: { policy: PathPolicy; searcher?: SearcherCh
     truncationHint: 'Use a more specific path or pattern.',
     progress: { key: 'pattern', scope: 'path' },
     async run(args, { signal }): Promise<ToolResult> {
+      // No real path is this long; compiling such a glob would only waste time.
+      checkArgumentLength('Glob', 'pattern', args.pattern, MAX_ARGV_CHARS, 'Use a shorter pattern.');
       const start = await searchDirectory(deps.policy, args.path === undefined || args.path === '' ? '.' : args.path);
       const { directory, pattern } = await splitPattern(deps.policy, start, args.pattern);
       const matches = compileGlob(pattern);

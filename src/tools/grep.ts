@@ -4,6 +4,7 @@
 // by path (ripgrep's own order varies between runs); files_with_matches newest first.
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
+import { checkArgumentLength, MAX_ARGV_CHARS, shortenForMessage } from './argument-limits.js';
 import { type PathPolicy, resolveAllowedPath } from './paths.js';
 import { lazySearchEngine } from './search/engine.js';
 import { splitGlobArgument } from './search/glob-rules.js';
@@ -170,13 +171,27 @@ async function searchRoot(policy: PathPolicy, input: string): Promise<{ root: st
   try {
     const root = await resolveAllowedPath(policy, input);
     const info = await stat(root);
-    if (!info.isFile() && !info.isDirectory()) throw new ToolUseError(`Path is not a file or directory: ${input}`);
+    if (!info.isFile() && !info.isDirectory()) throw new ToolUseError(`Path is not a file or directory: ${shortenForMessage(input)}`);
     return { root, isFile: info.isFile() };
   } catch (error) {
     if (error instanceof ToolUseError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new ToolUseError(`Permission denied: cannot search ${input}`);
-    throw new ToolUseError(`Path does not exist: ${input}. Note: your current working directory is ${policy.cwd}.`);
+    if (code === 'EACCES' || code === 'EPERM') throw new ToolUseError(`Permission denied: cannot search ${shortenForMessage(input)}`);
+    throw new ToolUseError(`Path does not exist: ${shortenForMessage(input)}. Note: your current working directory is ${policy.cwd}.`);
+  }
+}
+
+/** ripgrep's type names are words like `js`, `c++` or `make`; anything else (`--pre=sh`) is refused here. */
+const TYPE_NAME = /^[A-Za-z0-9_+][A-Za-z0-9_+-]*$/;
+
+/** Each value goes to rg as one argv string: kept within what the kernel accepts. */
+function checkArgumentLengths(args: GrepArguments): void {
+  checkArgumentLength('Grep', 'pattern', args.pattern, MAX_ARGV_CHARS, 'Search for a shorter, distinctive part of the text.');
+  checkArgumentLength('Grep', 'glob', args.glob, MAX_ARGV_CHARS, 'Use fewer or broader globs.');
+  if (args.type !== undefined && args.type !== '' && !TYPE_NAME.test(args.type)) {
+    throw new ToolUseError(
+      `Grep's \`type\` must be a ripgrep file type name such as js, py, rust, go or md, not "${shortenForMessage(args.type, 60)}". Use glob for file name patterns.`,
+    );
   }
 }
 
@@ -195,6 +210,7 @@ export function createGrepTool(deps: { policy: PathPolicy; searcher?: SearcherCh
     truncationHint: 'Narrow the search with path, glob or type, or page with head_limit and offset.',
     progress: { key: 'pattern', scope: 'path' },
     async run(args, { signal }): Promise<ToolResult> {
+      checkArgumentLengths(args);
       const { root, isFile } = await searchRoot(deps.policy, args.path === undefined || args.path === '' ? '.' : args.path);
       const mode = args.output_mode ?? 'files_with_matches';
       const around = args['-C'] ?? args.context ?? 0;

@@ -4,6 +4,7 @@
 import { realpathSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { MAX_NAME_BYTES, MAX_PATH_CHARS, shortenForMessage } from './argument-limits.js';
 import { ToolUseError } from './types.js';
 
 export interface PathPolicy {
@@ -36,7 +37,7 @@ export function isInsideRoots(policy: PathPolicy, candidate: string): boolean {
 function outsideError(policy: PathPolicy, input: string): ToolUseError {
   const roots = policy.roots.join(', ');
   return new ToolUseError(
-    `Path "${input}" is outside the allowed directories (${roots}). Use a path inside ${roots}.`,
+    `Path "${shortenForMessage(input)}" is outside the allowed directories (${roots}). Use a path inside ${roots}.`,
   );
 }
 
@@ -64,12 +65,32 @@ async function realLocation(absolute: string): Promise<string> {
  * checks confinement. Returns the absolute path with symlinks resolved.
  */
 export async function resolveAllowedPath(policy: PathPolicy, input: string): Promise<string> {
-  if (input.includes('\0')) throw new ToolUseError(`Path "${input.replace(/\0/g, '\\0')}" contains a NUL byte.`);
+  if (input.includes('\0')) throw new ToolUseError(`Path "${shortenForMessage(input.replace(/\0/g, '\\0'))}" contains a NUL byte.`);
   const absolute = path.resolve(policy.cwd, input);
+  checkPathLength(input, absolute);
   if (!isInsideRoots(policy, absolute)) throw outsideError(policy, input);
-  const real = await realLocation(absolute);
+  let real: string;
+  try {
+    real = await realLocation(absolute);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENAMETOOLONG') throw tooLongError(input, `the file system refuses it as too long`);
+    throw error;
+  }
   if (!isInsideRoots(policy, real)) throw outsideError(policy, input);
   return real;
+}
+
+function tooLongError(input: string, why: string): ToolUseError {
+  return new ToolUseError(`Path "${shortenForMessage(input)}" cannot exist: ${why}. Use a shorter path.`);
+}
+
+/** The kernel's limits, checked here so the model is told them instead of ENAMETOOLONG. */
+function checkPathLength(input: string, absolute: string): void {
+  if (absolute.length > MAX_PATH_CHARS) throw tooLongError(input, `it is ${absolute.length} characters long and paths hold at most ${MAX_PATH_CHARS}`);
+  const longName = absolute.split(path.sep).find((name) => Buffer.byteLength(name) > MAX_NAME_BYTES);
+  if (longName !== undefined) {
+    throw tooLongError(input, `it has a name of ${Buffer.byteLength(longName)} bytes and file names hold at most ${MAX_NAME_BYTES}`);
+  }
 }
 
 /** Path as shown to the model: relative to the working directory when inside it. */
@@ -89,7 +110,7 @@ export async function resolveWritablePath(policy: PathPolicy, input: string): Pr
   const root = policy.roots.find((candidate) => isInside(candidate, target)) ?? policy.cwd;
   // Lower-cased: on case-insensitive filesystems `.GIT` is `.git`.
   if (path.relative(root, target).split(path.sep).some((part) => VCS_DIRECTORIES.has(part.toLowerCase()))) {
-    throw new ToolUseError(`Refusing to write inside a version-control directory: ${input}. Change the working tree instead.`);
+    throw new ToolUseError(`Refusing to write inside a version-control directory: ${shortenForMessage(input)}. Change the working tree instead.`);
   }
   return target;
 }

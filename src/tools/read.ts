@@ -8,6 +8,7 @@ import type { Stats } from 'node:fs';
 import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { shortenForMessage } from './argument-limits.js';
 import { type PathPolicy, resolveAllowedPath } from './paths.js';
 import type { FileReadState } from './read-state.js';
 import { ok, type ToolDefinition, type ToolResult, ToolUseError } from './types.js';
@@ -108,7 +109,7 @@ async function suggestSimilar(absolute: string): Promise<string> {
 }
 
 function directoryError(input: string): ToolUseError {
-  return new ToolUseError(`${input} is a directory, not a file. Use Glob to find files in it, or Bash with ls to list it.`);
+  return new ToolUseError(`${shortenForMessage(input)} is a directory, not a file. Use Glob to find files in it, or Bash with ls to list it.`);
 }
 
 /** Resolves, checks and opens the file, turning file-system failures into messages for the model. */
@@ -118,13 +119,13 @@ async function openForReading(policy: PathPolicy, input: string): Promise<{ abso
     absolute = await resolveAllowedPath(policy, input);
     const info = await stat(absolute);
     if (info.isDirectory()) throw directoryError(input);
-    if (!info.isFile()) throw new ToolUseError(`${input} is not a regular file.`);
+    if (!info.isFile()) throw new ToolUseError(`${shortenForMessage(input)} is not a regular file.`);
     return { absolute, handle: await open(absolute, 'r'), info };
   } catch (error) {
     if (error instanceof ToolUseError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') {
-      throw new ToolUseError(`Permission denied: this process is not allowed to read ${input}.`);
+      throw new ToolUseError(`Permission denied: this process is not allowed to read ${shortenForMessage(input)}.`);
     }
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       const hint = absolute === undefined ? '' : await suggestSimilar(absolute);

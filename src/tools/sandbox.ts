@@ -83,7 +83,8 @@ export async function runSandboxed(command: string, options: SandboxRunOptions):
     maxOutputBytes: options.maxOutputBytes,
   };
   if (options.mode === 'allow-list') {
-    return runProcess(shell, ['-c', command], { ...processOptions, env: allowListEnvironment(options.roots) });
+    // `--`: a command starting with '-' is a command, never an option of the shell.
+    return runProcess(shell, ['-c', '--', command], { ...processOptions, env: allowListEnvironment(options.roots) });
   }
   const bwrap = await findExecutable('bwrap');
   if (bwrap === undefined) throw new Error('bubblewrap (bwrap) is not installed; use the allow-list sandbox mode');
@@ -123,7 +124,7 @@ async function bwrapArguments(shell: string, command: string, options: SandboxRu
   for (const root of new Set([...options.roots, options.cwd])) args.push('--ro-bind', root, root);
   args.push('--clearenv');
   for (const [name, value] of Object.entries(baseEnvironment(sanitizedPath([])))) args.push('--setenv', name, value);
-  args.push('--chdir', options.cwd, '--', shell, '-c', command);
+  args.push('--chdir', options.cwd, '--', shell, '-c', '--', command);
   return args;
 }
 

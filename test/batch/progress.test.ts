@@ -58,10 +58,16 @@ describe('batch progress', () => {
       progress.onProgress(event);
     }
     progress.onProgress({ type: 'query-start', id: 'c', attempt: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 250)); // one redraw (5 per second)
+    const bar = /\[#{16}-{8}\] 2\/3 {2}ok 1 {2}failed 1 {2}running 1 {2}retries 1 {2}\d+ tok\/s {2}ETA /;
+    const plainText = () => stream.text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    // Redraws come on a timer (5 per second): wait for the one showing the running query, however late.
+    for (const deadline = Date.now() + 10_000; !bar.test(plainText()); ) {
+      assert.ok(Date.now() < deadline, `no redraw with the running query:\n${plainText()}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     progress.stop();
-    const plain = stream.text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
-    assert.match(plain, /\[#{16}-{8}\] 2\/3 {2}ok 1 {2}failed 1 {2}running 1 {2}retries 1 {2}\d+ tok\/s {2}ETA /);
+    const plain = plainText();
+    assert.match(plain, bar);
     assert.match(plain, /loco: failed b: HTTP 503 \(after 3 attempts\)\n/);
     assert.doesNotMatch(plain, /loco: ok a/, 'successes only move the bar');
     assert.match(stream.text, /\u001b\[\?25h/, 'the cursor is shown again');

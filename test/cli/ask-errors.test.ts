@@ -57,6 +57,29 @@ test('no backend: the default model download is tried and its failure explained,
   }
 });
 
+test('an unknown hub host or a refused port: the same help within a few seconds, no retries', async () => {
+  const port = await freePort();
+  for (const [endpoint, reason] of [
+    ['http://nonexistent.invalid', /cannot reach http:\/\/nonexistent\.invalid \((ENOTFOUND|EAI_AGAIN)\)/],
+    [`http://127.0.0.1:${port}`, /cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/],
+  ] as const) {
+    const models = await makeTempTree();
+    try {
+      const started = Date.now();
+      const run = await runCli(['ask', tree.root, 'question'], { env: { LOCO_MODELS_DIR: models.root, LOCO_HF_ENDPOINT: endpoint } });
+      const seconds = (Date.now() - started) / 1000;
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /no local model yet: run `loco model pull`.*--backend gguf:<file\.gguf>.*\(the download failed: /);
+      assert.match(run.stderr, reason);
+      // Generous for a loaded machine; the unbounded wait this guards against took 37 s.
+      assert.ok(seconds < 8, `${endpoint}: ${seconds} s`);
+      assertClean(run.stderr);
+    } finally {
+      await models.cleanup();
+    }
+  }
+});
+
 test('missing directory, a file, and an empty question are usage errors', async () => {
   const missing = await runCli(['ask', path.join(tree.root, 'nope'), 'q', '--backend', 'http://127.0.0.1:9/v1']);
   assert.equal(missing.code, 2);

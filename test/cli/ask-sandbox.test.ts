@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { renderToolCall } from '../../src/protocol/tool-call-codec.js';
 import { detectSandbox } from '../../src/tools/sandbox.js';
-import { skipUnless } from '../support/required-tools.js';
+import { onPath, skipUnless } from '../support/required-tools.js';
 import { runCli } from '../support/run-cli.js';
 import { makeTempTree } from '../support/temp-tree.js';
 
@@ -37,9 +37,12 @@ for (const mode of ['bwrap', 'allow-list'] as const) {
   test(`scripted attacks leave the tree unchanged (${mode})`, { skip: mode === 'bwrap' ? skipUnless(bwrapUsable, 'bubblewrap') : false }, async () => {
     const tree = await makeTempTree({ 'src/app.py': 'print("hi")\n', 'notes.txt': 'keep me\n' });
     const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.com', ...args], { cwd: tree.root, stdio: 'ignore' });
-    git('init', '-q');
-    git('add', '-A');
-    git('commit', '-qm', 'init');
+    // Without git the commit attack fails anyway; the other attacks still run.
+    if (onPath('git')) {
+      git('init', '-q');
+      git('add', '-A');
+      git('commit', '-qm', 'init');
+    }
     let connections = 0;
     const listener = createServer((socket) => {
       connections += 1;

@@ -189,6 +189,21 @@ test('an unreachable hub names the fixes', async () => {
   );
 });
 
+test('a refused connection or an unknown host is not retried: the pull fails at once', async () => {
+  const closed = await startHubServer(FILES);
+  const closedUrl = closed.url;
+  await closed.close();
+  for (const target of [closedUrl, 'http://nonexistent.invalid']) {
+    hub.mode.redirectTo = target;
+    await assert.rejects(
+      pullModel(DEFAULT_MODEL_REF, options({ retries: 3, retryDelayMs: 1000 })),
+      rejectsWith('backend-unreachable', /cannot reach http:\/\/(127\.0\.0\.1:\d+|nonexistent\.invalid) \((ECONNREFUSED|ENOTFOUND|EAI_AGAIN)\): check the network/),
+    );
+  }
+  // Each attempt asks the hub for the file again (and is redirected): one per pull, no retries.
+  assert.equal(hub.downloads().length, 2);
+});
+
 test('HF_TOKEN goes to the hub only: not across a redirect to another origin, never in messages', async () => {
   const cdn = await startHubServer(FILES);
   servers.push(cdn);

@@ -167,3 +167,28 @@ test('property: garbage never crashes and chunking never changes the result', ()
     { numRuns: 500 },
   );
 });
+
+test('a call nested deeper than the limit is an error naming the limit, at any depth up to 200k', async () => {
+  const { MAX_JSON_DEPTH, jsonNestingDepth } = await import('../../src/protocol/json-depth.js');
+  const nested = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+  const fits = parseAssistantText(`<tool_call>\n{"name": "Grep", "arguments": {"pattern": "x", "deep": ${nested(MAX_JSON_DEPTH - 2)}}}\n</tool_call>`);
+  assert.equal(fits.calls.length, 1);
+  for (const levels of [MAX_JSON_DEPTH, 5000, 200_000]) {
+    const forms = [
+      `{"name": "Grep", "arguments": {"pattern": "x", "deep": ${nested(levels)}}}`,
+      // Unclosed: only the repair would close it.
+      `{"name": "Grep", "arguments": {"pattern": "x", "deep": ${'['.repeat(levels)}`,
+      // Arguments as a JSON string.
+      `{"name": "Grep", "arguments": ${JSON.stringify(`{"deep": ${nested(levels)}}`)}}`,
+    ];
+    for (const form of forms) {
+      const turn = parseAssistantText(`<tool_call>\n${form}\n</tool_call>`);
+      assert.equal(turn.calls.length, 0);
+      assert.equal(turn.failures.length, 1);
+      assert.match(turn.failures[0].message, new RegExp(`nests more than ${MAX_JSON_DEPTH} levels .*the limit is ${MAX_JSON_DEPTH}`));
+    }
+  }
+  // Brackets inside strings do not count; escaped quotes do not end a string.
+  assert.equal(jsonNestingDepth('{"a": "[[[[\\"[[[", "b": [1]}'), 2);
+  assert.equal(jsonNestingDepth('[[[[]]]]', 2), 3);
+});

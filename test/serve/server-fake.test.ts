@@ -36,7 +36,7 @@ async function start(turns: FakeTurn[], options: { apiKey?: string; loadMs?: num
   return { server, engine, log, post };
 }
 
-async function waitUntil(check: () => boolean, ms = 3000): Promise<void> {
+async function waitUntil(check: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     assert.ok(Date.now() < deadline, 'timed out');
@@ -208,17 +208,21 @@ describe('loco serve over a scripted engine', () => {
     const { server, engine, log } = await start([{ chunks: Array.from({ length: 100 }, () => 'x'), delayMs: 10 }]);
     const controller = new AbortController();
     const request = fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'q' }] }), signal: controller.signal });
-    await waitUntil(() => engine.requests.length === 1);
-    await sleep(30);
+    // Abort mid-generation: once the engine is busy with it (100 chunks, 10 ms apart).
+    await waitUntil(() => engine.requests.length === 1 && engine.stats().busy === 1);
     controller.abort();
     await assert.rejects(request);
     await waitUntil(() => log.some((line) => line.startsWith('POST /v1/chat/completions 499 ')));
     assert.equal(engine.aborted, 1);
     const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{"messages"');
+    // `expect: 100-continue`: node answers "100 Continue" once the request reached the handler,
+    // so the body is cut short only after the server is reading it.
+    const continued = new Promise((resolve) => socket.once('data', resolve));
+    socket.write('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\nexpect: 100-continue\r\n\r\n');
+    assert.match(String(await continued), /^HTTP\/1\.1 100 Continue/);
+    socket.write('{"messages"');
     await waitUntil(() => engine.stats().busy === 0 && log.length === 1);
-    await sleep(50);
     socket.destroy();
     await waitUntil(() => log.filter((line) => line.startsWith('POST /v1/chat/completions 499 ')).length === 2);
     assert.equal((await fetch(`${server.url}/health`)).status, 200);

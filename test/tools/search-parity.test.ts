@@ -12,10 +12,11 @@ import { createGrepTool, type GrepArguments } from '../../src/tools/grep.js';
 import { createPathPolicy, type PathPolicy } from '../../src/tools/paths.js';
 import { findRipgrep } from '../../src/tools/search/ripgrep.js';
 import { ToolUseError } from '../../src/tools/types.js';
+import { skipUnless } from '../support/required-tools.js';
 import { withoutPrivileges } from '../support/tool-errors.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
 
-const noRipgrep = findRipgrep() === undefined ? 'rg is not on PATH' : false;
+const noRipgrep = skipUnless(findRipgrep() !== undefined, 'ripgrep (rg)');
 const signal = new AbortController().signal;
 
 const INDEX_TS = [

@@ -11,6 +11,14 @@ export interface PromptTokenizer {
   readonly tokens: { imStart: Token; imEnd: Token; toolTags: ReadonlyMap<string, Token> };
 }
 
+/**
+ * Appends one by one: `out.push(...tokens)` passes every token as a call argument, and a
+ * prompt of ~120k tokens overflows the stack that way.
+ */
+function append(out: Token[], tokens: readonly Token[]): void {
+  for (const token of tokens) out.push(token);
+}
+
 /** Content tokens: plain text, with each tool tag as its one token. */
 export function tokenizeContent(tokenizer: PromptTokenizer, text: string): Token[] {
   const tags = [...tokenizer.tokens.toolTags.keys()];
@@ -20,7 +28,7 @@ export function tokenizeContent(tokenizer: PromptTokenizer, text: string): Token
   for (const part of text.split(pattern)) {
     const tag = tokenizer.tokens.toolTags.get(part);
     if (tag !== undefined) out.push(tag);
-    else if (part !== '') out.push(...tokenizer.tokenizeText(part));
+    else if (part !== '') append(out, tokenizer.tokenizeText(part));
   }
   return out;
 }
@@ -42,8 +50,13 @@ export function renderChatPrompt(
   const out: Token[] = [];
   for (const message of messages) {
     const remembered = message.role === 'assistant' ? generatedTokens?.(message.content) : undefined;
-    out.push(imStart, ...tokenizer.tokenizeText(`${message.role}\n`), ...(remembered ?? tokenizeContent(tokenizer, message.content)), imEnd, ...newline);
+    out.push(imStart);
+    append(out, tokenizer.tokenizeText(`${message.role}\n`));
+    append(out, remembered ?? tokenizeContent(tokenizer, message.content));
+    out.push(imEnd);
+    append(out, newline);
   }
-  out.push(imStart, ...tokenizer.tokenizeText('assistant\n'));
+  out.push(imStart);
+  append(out, tokenizer.tokenizeText('assistant\n'));
   return out;
 }

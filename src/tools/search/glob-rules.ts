@@ -34,7 +34,7 @@ export function splitGlobArgument(glob: string | undefined): string[] {
   for (const piece of glob.split(/\s+/)) {
     if (piece === '') continue;
     if (piece.includes('{') && piece.includes('}')) patterns.push(piece);
-    else patterns.push(...piece.split(',').filter((part) => part !== ''));
+    else for (const part of piece.split(',')) if (part !== '') patterns.push(part);
   }
   return patterns;
 }

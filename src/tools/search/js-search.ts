@@ -113,7 +113,8 @@ function findMatches(search: CompiledSearch, text: string, lines: string[], firs
     if (counted) count += 1;
     if (firstOnly) break;
   }
-  matched.push(...[...marked].sort((a, b) => a - b));
+  // One by one: a file can have more matched lines than a call can take arguments.
+  for (const line of [...marked].sort((a, b) => a - b)) matched.push(line);
   return { matched, count: search.countsMatches ? count : matched.length };
 }
 

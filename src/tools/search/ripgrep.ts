@@ -39,7 +39,7 @@ const SELECTION_FLAGS: readonly string[] = [
   '--color=never',
 ];
 /** Last, so that no include glob of the model's can bring a VCS folder back. */
-const VCS_GLOBS: readonly string[] = VCS_DIRECTORY_NAMES.flatMap((name) => ['--glob', `!${name}`]);
+const VCS_GLOBS: readonly string[] = VCS_DIRECTORY_NAMES.map((name) => `--glob=!${name}`);
 const BINARY_NOTE = /^(.*): (WARNING: stopped searching binary file after match|binary file matches) \(found "\\0" byte around offset (\d+)\)$/s;
 const OMITTED_LINE = /^\[Omitted long (matching line|context line|line with \d+ matches?)\]$/;
 
@@ -106,9 +106,10 @@ export function ripgrepGrepArguments(query: GrepQuery): string[] {
   const args = [...SELECTION_FLAGS, '--with-filename'];
   if (query.caseInsensitive) args.push('--ignore-case');
   if (query.multiline) args.push('--multiline', '--multiline-dotall');
-  for (const glob of query.globs) args.push('--glob', glob);
+  // Values joined to their flags: a model's value starting with '-' can never become a flag.
+  for (const glob of query.globs) args.push(`--glob=${glob}`);
   args.push(...VCS_GLOBS);
-  if (query.type !== undefined) args.push('--type', query.type);
+  if (query.type !== undefined) args.push(`--type=${query.type}`);
   if (query.mode === 'files_with_matches') args.push('--files-with-matches');
   else if (query.mode === 'count') args.push('--count');
   else {
@@ -116,7 +117,7 @@ export function ripgrepGrepArguments(query: GrepQuery): string[] {
     if (query.before > 0) args.push(`--before-context=${query.before}`);
     if (query.after > 0) args.push(`--after-context=${query.after}`);
   }
-  args.push('-e', query.pattern, '--', query.root);
+  args.push(`--regexp=${query.pattern}`, '--', query.root);
   return args;
 }
 
