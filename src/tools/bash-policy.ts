@@ -94,6 +94,12 @@ class ReadOnlyChecker {
     else this.state.maybe(walk);
   }
 
+  /** Walks a loop body as often as its effects on directories and variables need. */
+  private loop(walkOnce: () => void): void {
+    if (this.state === undefined) walkOnce();
+    else this.state.loop(walkOnce);
+  }
+
   checkScript(script: ParsedScript): void {
     const error = script.errors?.[0];
     if (error !== undefined) refuse(`the command could not be parsed (${error.message})`);
@@ -164,12 +170,9 @@ class ReadOnlyChecker {
       case 'For':
         return this.checkFor(node.name.value, node.wordlist, node.body);
       case 'While':
-        // Twice: what the first pass assigns or cds to is possible in the second.
-        return this.maybe(() => {
-          for (let pass = 0; pass < 2; pass++) {
-            this.checkList(node.clause);
-            this.checkList(node.body);
-          }
+        return this.loop(() => {
+          this.checkList(node.clause);
+          this.checkList(node.body);
         });
       case 'Subshell':
         return this.maybe(() => this.checkList(node.body));
@@ -207,14 +210,9 @@ class ReadOnlyChecker {
       values = values === undefined || wordValues === undefined ? undefined : new Set([...values, ...wordValues]);
     }
     if (wordlist === undefined) values = undefined; // `for x; do`: the positional parameters
-    const before = state.lookup(name);
-    state.maybe(() => {
-      for (let pass = 0; pass < 2; pass++) {
-        state.assign(name, values, true);
-        this.checkList(body);
-      }
-      state.assign(name, before);
+    state.loop(() => {
       state.assign(name, values);
+      this.checkList(body);
     });
   }
 

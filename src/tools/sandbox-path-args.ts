@@ -55,6 +55,22 @@ export function pathWords(name: string, args: readonly CommandArgument[]): PathW
   return words;
 }
 
+/**
+ * Why a recursive command would follow symlinks met on the way (a link in the explored repo
+ * can point at /proc/self/environ), or undefined. Listings (ls -RL, find -L, du -L) show no
+ * contents and may follow.
+ */
+export function followsSymlinksProblem(name: string, args: readonly CommandArgument[]): string | undefined {
+  const has = (short: string, long: RegExp) =>
+    args.some((arg) => (/^-[^-]/.test(arg.value) && arg.value.slice(1).includes(short)) || long.test(arg.value));
+  if (['grep', 'egrep', 'fgrep'].includes(name) && has('R', /^--deref/)) return `${name} -R follows symlinks out of the allowed directories; use -r`;
+  if (name === 'rg' && has('L', /^--follow$/)) return 'rg -L follows symlinks out of the allowed directories';
+  if (name === 'diff' && has('r', /^--rec/) && !args.some((arg) => arg.value === '--no-dereference')) {
+    return 'diff -r follows symlinks out of the allowed directories; add --no-dereference';
+  }
+  return undefined;
+}
+
 /** Operands that are patterns, scripts or expressions, not files. */
 function exemptOperands(name: string, args: readonly CommandArgument[]): number[] {
   switch (name) {

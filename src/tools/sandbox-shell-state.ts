@@ -1,10 +1,12 @@
 // What the allow-list policy (bash-policy.ts) knows about the shell while it walks a command:
 // the directories the shell may be in (`cd` is followed) and the values variables may hold.
-// The knowledge over-approximates: where a step may or may not run (a branch, a loop, a
-// subshell, a pipeline), values are added to what was possible before instead of replacing it,
-// so every path is checked against every directory and value the shell could really use.
+// The knowledge over-approximates: a part that may or may not run (a branch, a loop, a
+// subshell, a pipeline) is walked from a copy of the state and its outcome is merged with what
+// was possible without it, so every path is checked against every directory and value the
+// shell could really use.
+import { accessSync, constants, statSync } from 'node:fs';
 import { gitConfigProblem } from './sandbox-git.js';
-import { pathWords, sedReadFiles } from './sandbox-path-args.js';
+import { followsSymlinksProblem, pathWords, sedReadFiles } from './sandbox-path-args.js';
 import { checkPath, checkPathPattern, expandPattern, hasGlob, resolveLikeKernel, unescapeGlob, type PathArea } from './sandbox-paths.js';
 import { refuse, type CommandArgument } from './sandbox-commands.js';
 import type { Values, WordEnvironment } from './sandbox-words.js';
@@ -14,10 +16,8 @@ const MAX_VALUES = 256;
 
 export class ShellState implements WordEnvironment {
   /** Directories the shell may be in (real paths). */
-  readonly cwds = new Set<string>();
-  private readonly variables = new Map<string, Values>();
-  /** False inside a part that may or may not run: assignments then add to the old values. */
-  private definite = true;
+  private cwds = new Set<string>();
+  private variables = new Map<string, Values>();
 
   constructor(
     cwd: string,
@@ -28,24 +28,43 @@ export class ShellState implements WordEnvironment {
   }
 
   lookup(name: string): Values {
-    if (this.variables.has(name)) return this.variables.get(name);
+    return this.variables.has(name) ? this.variables.get(name) : this.initial(name);
+  }
+
+  /** Walks a part that may or may not run: afterwards, either outcome is possible. */
+  maybe(walk: () => void): void {
+    const cwds = new Set(this.cwds);
+    const variables = new Map(this.variables);
+    walk();
+    for (const cwd of cwds) this.cwds.add(cwd);
+    for (const name of new Set([...variables.keys(), ...this.variables.keys()])) {
+      const before = variables.has(name) ? variables.get(name) : this.initial(name);
+      this.variables.set(name, union(before, this.lookup(name)));
+    }
+    if (this.cwds.size > MAX_VALUES) refuse('too many possible working directories to check; use fewer cd commands');
+  }
+
+  /** Walks a loop body until what it can change stops changing. */
+  loop(walkOnce: () => void): void {
+    for (let pass = 0; pass < 8; pass++) {
+      const before = this.fingerprint();
+      this.maybe(walkOnce);
+      if (this.fingerprint() === before) return;
+    }
+    refuse('a loop changes directories or variables in ways too complex to check; simplify it');
+  }
+
+  private fingerprint(): string {
+    const variables = [...this.variables].map(([name, values]) => [name, values === undefined ? null : [...values].sort()]);
+    return JSON.stringify([[...this.cwds].sort(), variables.sort()]);
+  }
+
+  private initial(name: string): Values {
     return name === 'HOME' ? new Set([this.home]) : undefined;
   }
 
-  /** Runs `walk` as a part that may or may not run (or run several times). */
-  maybe(walk: () => void): void {
-    const saved = this.definite;
-    this.definite = false;
-    try {
-      walk();
-    } finally {
-      this.definite = saved;
-    }
-  }
-
-  /** An assignment; `replace` for one that certainly happens before what follows (a loop variable in its body). */
-  assign(name: string, values: Values, replace = false): void {
-    this.variables.set(name, this.definite || replace ? values : union(this.lookup(name), values));
+  assign(name: string, values: Values): void {
+    this.variables.set(name, values);
   }
 
   /** Values a glob-expanding context (a `for` word list) gives `patterns`. */
@@ -59,27 +78,32 @@ export class ShellState implements WordEnvironment {
     return values.size > MAX_VALUES ? undefined : values;
   }
 
-  /** `cd`: the target is checked like any path; the shell may then be there or, if cd failed, still here. */
+  /** `cd`: the target is checked like any path; the shell is then there, or still here where cd fails. */
   changeDirectory(args: readonly CommandArgument[]): void {
     const operands = args.filter((arg) => !/^-[LPe@]+$/.test(arg.value));
     const target = operands[0];
     if (target?.value === '-') refuse('cd - is not allowed; cd to a path');
     const patterns = target === undefined ? [this.home] : target.expansions;
     if (patterns === undefined) refuse(`cd ${target?.text ?? ''}: the directory is not known before running; write it literally`);
-    const next: string[] = [];
+    const next = new Set<string>();
     for (const pattern of patterns) {
       if (hasGlob(pattern)) refuse(`cd ${target?.text ?? ''}: write the directory without glob characters`);
       for (const cwd of this.cwds) {
         checkPath(this.area, cwd, unescapeGlob(pattern), `cd ${target?.text ?? '(home)'}`);
-        next.push(resolveDirectory(cwd, unescapeGlob(pattern)));
+        const directory = resolveLikeKernel(cwd, unescapeGlob(pattern));
+        const entered = isEnterable(directory);
+        if (entered !== false) next.add(directory);
+        if (entered !== true) next.add(cwd);
       }
     }
-    for (const directory of next) this.cwds.add(directory);
+    this.cwds = next;
     if (this.cwds.size > MAX_VALUES) refuse('too many possible working directories to check; use fewer cd commands');
   }
 
   /** Refuses the command unless every file it may open lies inside the allowed area. */
   checkCommandPaths(name: string, args: readonly CommandArgument[]): void {
+    const follows = followsSymlinksProblem(name, args);
+    if (follows !== undefined) refuse(follows);
     for (const { index, skip } of pathWords(name, args)) {
       const arg = args[index];
       this.checkWordPaths(arg, skip);
@@ -118,6 +142,21 @@ export class ShellState implements WordEnvironment {
 
 function resolveDirectory(cwd: string, target: string): string {
   return resolveLikeKernel(cwd, target);
+}
+
+/** Whether cd can enter `directory`: true, false (not a directory), or undefined (unsure). */
+function isEnterable(directory: string): boolean | undefined {
+  try {
+    if (!statSync(directory).isDirectory()) return false;
+  } catch {
+    return false; // missing: cd fails and the shell stays
+  }
+  try {
+    accessSync(directory, constants.X_OK);
+    return true;
+  } catch {
+    return undefined;
+  }
 }
 
 function union(left: Values, right: Values): Values {

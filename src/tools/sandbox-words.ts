@@ -4,7 +4,7 @@
 // Anything whose value the policy cannot know before running (command output, `read`,
 // positional and special parameters, brace and most parameter expansions) is unknown.
 import type { DoubleQuotedChild, Word, WordPart } from 'unbash';
-import { refuse } from './sandbox-commands.js';
+import { readFileSync } from 'node:fs';
 import { escapeGlob, type GlobPattern } from './sandbox-paths.js';
 
 /** Possible values of a variable, or undefined when the policy cannot know them. */
@@ -41,8 +41,10 @@ export function expandWord(word: Word, env: WordEnvironment): GlobPattern[] | un
 
 function partAlternatives(part: WordPart | DoubleQuotedChild, env: WordEnvironment, first: boolean, quoted: boolean): GlobPattern[] | undefined {
   switch (part.type) {
-    case 'Literal':
-      return [first && !quoted ? expandTilde(part.value, env) : escapeGlob(part.value)];
+    case 'Literal': {
+      const value = first && !quoted ? expandTilde(part.value, env) : escapeGlob(part.value);
+      return value === undefined ? undefined : [value];
+    }
     case 'SingleQuoted':
     case 'AnsiCQuoted':
       return [escapeGlob(part.value)];
@@ -86,11 +88,29 @@ function variableAlternatives(name: string, env: WordEnvironment, quoted: boolea
   return results;
 }
 
-/** `~` and `~/x` become the shell's home; `~name`, `~+` and `~-` are refused. */
-function expandTilde(text: string, env: WordEnvironment): GlobPattern {
+/**
+ * `~` and `~/x` become the shell's home, `~name` the home in the passwd file. Undefined (so any
+ * path made from it is refused) for `~+`, `~-` and names the file does not list.
+ */
+function expandTilde(text: string, env: WordEnvironment): GlobPattern | undefined {
   if (!text.startsWith('~')) return escapeGlob(text);
   const slash = text.indexOf('/');
   const prefix = slash === -1 ? text.slice(1) : text.slice(1, slash);
-  if (prefix !== '') refuse(`~${prefix} is not allowed; write the directory as a path inside the allowed directories`);
-  return escapeGlob(env.home + (slash === -1 ? '' : text.slice(slash)));
+  const home = prefix === '' ? env.home : passwdHome(prefix);
+  if (home === undefined) return undefined;
+  return escapeGlob(home + (slash === -1 ? '' : text.slice(slash)));
+}
+
+function passwdHome(user: string): string | undefined {
+  let passwd: string;
+  try {
+    passwd = readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of passwd.split('\n')) {
+    const fields = line.split(':');
+    if (fields[0] === user && fields.length >= 7) return fields[5];
+  }
+  return undefined;
 }
