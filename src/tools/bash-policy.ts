@@ -13,7 +13,6 @@ import type {
   Command,
   CommandNode,
   CompoundList,
-  DoubleQuotedChild,
   ParameterExpansionPart,
   ParsedScript,
   PipelineNode,
@@ -21,12 +20,11 @@ import type {
   SyntaxNode,
   TestExpression,
   Word,
-  WordPart,
 } from 'unbash';
 import { checkCommandArguments, isProtectedVariable, isSafeEnvironmentName, PolicyRefusal, refuse, type CommandArgument } from './sandbox-commands.js';
 import { unescapeGlob } from './sandbox-paths.js';
 import { ShellState } from './sandbox-shell-state.js';
-import { expandWord, type WordEnvironment } from './sandbox-words.js';
+import { expandWord, toArgument } from './sandbox-words.js';
 
 export type CommandVerdict = { allowed: true } | { allowed: false; reason: string };
 
@@ -384,64 +382,6 @@ class ReadOnlyChecker {
   }
 }
 
-const EXPANSION_PARTS = new Set(['SimpleExpansion', 'ParameterExpansion', 'CommandExpansion', 'ArithmeticExpansion', 'ProcessSubstitution']);
-
 function isNumber(text: string): boolean {
   return /^\s*[-+]?\s*(0[xX][0-9a-fA-F]+|\d+(#[0-9a-zA-Z@_]+)?)\s*$/.test(text);
-}
-
-/** The text a word part always stands for, or undefined when the shell may change it. */
-function literalPartValue(part: WordPart | DoubleQuotedChild): string | undefined {
-  switch (part.type) {
-    case 'Literal':
-    case 'SingleQuoted':
-    case 'AnsiCQuoted':
-      return part.value;
-    case 'DoubleQuoted':
-    case 'LocaleString': {
-      const values = part.parts.map(literalPartValue);
-      return values.every((value) => value !== undefined) ? values.join('') : undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/**
- * Describes a word for the per-command rules: what is fixed and what the shell may change,
- * and, given the shell's state, what it can expand to.
- */
-function toArgument(node: Word | Assignment, env?: WordEnvironment): CommandArgument {
-  if (node.type === 'Assignment') {
-    const value = node.value.type === 'Word' ? toArgument(node.value, env) : undefined;
-    const literal = value?.literal ?? false;
-    const head = `${node.name}${node.append ? '+' : ''}=`;
-    const fixedPrefix = `${head}${value?.fixedPrefix ?? ''}`;
-    const splittable = value?.splittable ?? true;
-    const expansions = value?.expansions?.map((pattern) => head + pattern);
-    return { value: node.text, literal, fixedPrefix, canBecomeOption: value?.canBecomeOption ?? true, splittable, text: node.text, expansions };
-  }
-  let fixedPrefix = node.parts === undefined ? node.value : '';
-  let literal = true;
-  let splittable = false;
-  for (const part of node.parts ?? []) {
-    if (EXPANSION_PARTS.has(part.type)) splittable = true;
-    const value = literalPartValue(part);
-    if (value !== undefined) {
-      if (literal) fixedPrefix += value;
-      continue;
-    }
-    if (literal && (part.type === 'DoubleQuoted' || part.type === 'LocaleString')) {
-      // "abc$x": the literal head of the quoted part is still fixed.
-      for (const child of part.parts) {
-        const childValue = literalPartValue(child);
-        if (childValue === undefined) break;
-        fixedPrefix += childValue;
-      }
-    }
-    literal = false;
-  }
-  const optionLike = fixedPrefix === '' || (fixedPrefix.startsWith('-') && !/^--[\w-]+=/.test(fixedPrefix));
-  const expansions = env === undefined ? undefined : expandWord(node, env);
-  return { value: node.value, literal, fixedPrefix, canBecomeOption: !literal && (splittable || optionLike), splittable, text: node.text, expansions };
 }

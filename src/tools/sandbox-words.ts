@@ -1,10 +1,12 @@
-// What a shell word can become, for the path checks of the allow-list sandbox (used when
-// bubblewrap is not usable): tilde, variables with values the policy has tracked, and quoting
-// are expanded here into glob patterns (sandbox-paths.ts matches those against the disk).
+// What a shell word can become, for the allow-list sandbox (used when bubblewrap is not
+// usable): which part is fixed before running (for the option rules), and, for the path checks,
+// tilde, variables with values the policy has tracked, and quoting expanded into glob patterns
+// (sandbox-paths.ts matches those against the disk).
 // Anything whose value the policy cannot know before running (command output, `read`,
 // positional and special parameters, brace and most parameter expansions) is unknown.
-import type { DoubleQuotedChild, Word, WordPart } from 'unbash';
 import { readFileSync } from 'node:fs';
+import type { Assignment, DoubleQuotedChild, Word, WordPart } from 'unbash';
+import type { CommandArgument } from './sandbox-commands.js';
 import { escapeGlob, type GlobPattern } from './sandbox-paths.js';
 
 /** Possible values of a variable, or undefined when the policy cannot know them. */
@@ -113,4 +115,62 @@ function passwdHome(user: string): string | undefined {
     if (fields[0] === user && fields.length >= 7) return fields[5];
   }
   return undefined;
+}
+
+const EXPANSION_PARTS = new Set(['SimpleExpansion', 'ParameterExpansion', 'CommandExpansion', 'ArithmeticExpansion', 'ProcessSubstitution']);
+
+/** The text a word part always stands for, or undefined when the shell may change it. */
+function literalPartValue(part: WordPart | DoubleQuotedChild): string | undefined {
+  switch (part.type) {
+    case 'Literal':
+    case 'SingleQuoted':
+    case 'AnsiCQuoted':
+      return part.value;
+    case 'DoubleQuoted':
+    case 'LocaleString': {
+      const values = part.parts.map(literalPartValue);
+      return values.every((value) => value !== undefined) ? values.join('') : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Describes a word for the per-command rules: what is fixed and what the shell may change,
+ * and, given the shell's state, what it can expand to.
+ */
+export function toArgument(node: Word | Assignment, env?: WordEnvironment): CommandArgument {
+  if (node.type === 'Assignment') {
+    const value = node.value.type === 'Word' ? toArgument(node.value, env) : undefined;
+    const literal = value?.literal ?? false;
+    const head = `${node.name}${node.append ? '+' : ''}=`;
+    const fixedPrefix = `${head}${value?.fixedPrefix ?? ''}`;
+    const splittable = value?.splittable ?? true;
+    const expansions = value?.expansions?.map((pattern) => head + pattern);
+    return { value: node.text, literal, fixedPrefix, canBecomeOption: value?.canBecomeOption ?? true, splittable, text: node.text, expansions };
+  }
+  let fixedPrefix = node.parts === undefined ? node.value : '';
+  let literal = true;
+  let splittable = false;
+  for (const part of node.parts ?? []) {
+    if (EXPANSION_PARTS.has(part.type)) splittable = true;
+    const value = literalPartValue(part);
+    if (value !== undefined) {
+      if (literal) fixedPrefix += value;
+      continue;
+    }
+    if (literal && (part.type === 'DoubleQuoted' || part.type === 'LocaleString')) {
+      // "abc$x": the literal head of the quoted part is still fixed.
+      for (const child of part.parts) {
+        const childValue = literalPartValue(child);
+        if (childValue === undefined) break;
+        fixedPrefix += childValue;
+      }
+    }
+    literal = false;
+  }
+  const optionLike = fixedPrefix === '' || (fixedPrefix.startsWith('-') && !/^--[\w-]+=/.test(fixedPrefix));
+  const expansions = env === undefined ? undefined : expandWord(node, env);
+  return { value: node.value, literal, fixedPrefix, canBecomeOption: !literal && (splittable || optionLike), splittable, text: node.text, expansions };
 }
