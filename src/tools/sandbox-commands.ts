@@ -66,7 +66,8 @@ const VALIDATORS: Record<string, (args: readonly CommandArgument[], nested: Nest
   awk: checkAwk,
   git: checkGit,
   rg: (args) => forbidOptions('rg', args, { long: ['--pre'], abbreviations: false }),
-  sort: (args) => forbidOptions('sort', args, { short: 'o', long: ['--output', '--compress-program'] }),
+  // --files0-from reads file names from input nobody has checked (and prints their contents).
+  sort: (args) => forbidOptions('sort', args, { short: 'o', long: ['--output', '--compress-program', '--files0-from'] }),
   uniq: (args) => {
     if (args.some((arg) => !arg.literal)) refuse('uniq arguments must be written literally (a second file name is written to)');
     const operands = args.filter((arg, index) => !arg.value.startsWith('-') && !/^-[fsw]$/.test(args[index - 1]?.value ?? ''));

@@ -9,11 +9,11 @@ import { sedScriptProblem } from './sandbox-scripts.js';
 /** Commands that open no file named by their arguments (or, like wrappers, are checked nested). */
 const NO_FILE_COMMANDS = new Set([
   'echo', 'printf', 'basename', 'dirname', 'true', 'false', ':', 'exit', 'yes', 'seq', 'pwd', 'tr', 'which',
-  'test', '[', 'read', 'env', 'timeout', 'nice', 'xargs',
+  'test', '[', 'read', 'env', 'timeout', 'nice',
 ]);
 
 /** Short options whose attached value (`-fFILE`) is a file read by the command. */
-const FILE_SHORT_OPTIONS: Record<string, string> = { grep: 'f', egrep: 'f', fgrep: 'f', rg: 'f', sort: 'T', file: 'mf', diff: 'X' };
+const FILE_SHORT_OPTIONS: Record<string, string> = { grep: 'f', egrep: 'f', fgrep: 'f', rg: 'f', sort: 'T', file: 'mf', diff: 'X', xargs: 'a' };
 
 /** A word (or the part of it after `prefix` characters) that names a file. */
 export interface PathWord {

@@ -80,9 +80,12 @@ export class ShellState implements WordEnvironment {
 
   /** `cd`: the target is checked like any path; the shell is then there, or still here where cd fails. */
   changeDirectory(args: readonly CommandArgument[]): void {
-    const operands = args.filter((arg) => !/^-[LPe@]+$/.test(arg.value));
-    const target = operands[0];
+    let first = 0;
+    while (first < args.length && /^-[LPe@]+$/.test(args[first].value)) first++;
+    if (args[first]?.value === '--') first++;
+    const target = args[first];
     if (target?.value === '-') refuse('cd - is not allowed; cd to a path');
+    if (first + 1 < args.length) refuse('cd takes one directory');
     const patterns = target === undefined ? [this.home] : target.expansions;
     if (patterns === undefined) refuse(`cd ${target?.text ?? ''}: the directory is not known before running; write it literally`);
     const next = new Set<string>();
