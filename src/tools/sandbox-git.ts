@@ -6,7 +6,8 @@
 // implicit bare repositories, safe values forced for fixed-name keys, at command scope so they
 // beat repository config), and, because drivers and filters have names chosen by the repository
 // (`diff.<any>.textconv`), a scan of the config git will actually read before a git command
-// runs: any key that names a program refuses the command.
+// runs: any key that names a program refuses the command. (core.hooksPath is only forced to
+// /dev/null: husky and similar tools set it, and no read-only command runs hooks.)
 import { spawnSync } from 'node:child_process';
 
 /** Forced at command scope (GIT_CONFIG_COUNT), which wins over every config file. */
@@ -47,14 +48,17 @@ export function gitSafeEnvironment(): Record<string, string> {
  * them). Matching the last name part catches drivers and filters under any name.
  */
 const PROGRAM_KEY =
-  /^(diff\.external|core\.(pager|fsmonitor|sshcommand|editor|askpass|gitproxy|hookspath|alternaterefscommand)|sequence\.editor|pager\..*|alias\..*|include\..*|includeif\..*|gpg\..*program|.*\.(textconv|command|clean|smudge|process|driver|helper|cmd|program|uploadpack|receivepack|proxycommand|packobjectshook))$/;
+  /^(diff\.external|core\.(pager|fsmonitor|sshcommand|editor|askpass|gitproxy|alternaterefscommand)|sequence\.editor|pager\..*|alias\..*|include\..*|includeif\..*|gpg\..*program|.*\.(textconv|command|clean|smudge|process|driver|helper|cmd|program|uploadpack|receivepack|proxycommand|packobjectshook))$/;
+/** Keys that name a program only when their value is not a boolean (`pager.branch = false`). */
+const BOOLEAN_OR_PROGRAM_KEY = /^(pager\..*|core\.fsmonitor)$/;
+const BOOLEAN = /^(true|false|yes|no|on|off|1|0|)$/i;
 
 /**
  * Why git must not run in `directory`: the config git would read there names a program.
  * Undefined when nothing does, or when the directory does not exist (git would not start).
  */
 export function gitConfigProblem(directory: string): string | undefined {
-  const result = spawnSync('git', ['config', '--list', '--show-scope', '--includes', '--name-only'], {
+  const result = spawnSync('git', ['config', '--list', '--show-scope', '--includes', '--null'], {
     cwd: directory,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...gitSafeEnvironment() },
     encoding: 'utf8',
@@ -66,9 +70,15 @@ export function gitConfigProblem(directory: string): string | undefined {
   }
   // Exit status 128: not a repository that git may use here (it refuses to run there too).
   if (result.status !== 0) return undefined;
-  for (const line of result.stdout.split('\n')) {
-    const [scope, key] = line.split('\t');
-    if (scope === 'command' || key === undefined) continue;
+  // --null: `scope NUL key LF value NUL` (no LF and value for a bare `key`).
+  const fields = result.stdout.split('\0');
+  for (let index = 0; index + 1 < fields.length; index += 2) {
+    const scope = fields[index];
+    const newline = fields[index + 1].indexOf('\n');
+    const key = newline === -1 ? fields[index + 1] : fields[index + 1].slice(0, newline);
+    const value = newline === -1 ? '' : fields[index + 1].slice(newline + 1);
+    if (scope === 'command') continue;
+    if (BOOLEAN_OR_PROGRAM_KEY.test(key.toLowerCase()) && BOOLEAN.test(value.trim())) continue;
     if (PROGRAM_KEY.test(key.toLowerCase())) {
       return `the git configuration in ${directory} sets ${key}, which can run a program; git is not allowed there without the bubblewrap sandbox`;
     }

@@ -202,4 +202,9 @@ describe('ordinary git use in allow-list mode', () => {
     assert.deepEqual(await runBash(tree.root, 'git grep -n two', repo), { output: 'a.txt:2:two', isError: false });
     assert.deepEqual(await runBash(tree.root, 'cd clean && git log --oneline | wc -l'), { output: '1', isError: false });
   });
+
+  test('harmless repository settings (husky hooksPath, boolean pagers, fsmonitor off) do not block git', async () => {
+    await appendFile(path.join(repo, '.git', 'config'), '[core]\n\thooksPath = .husky\n\tfsmonitor = false\n[pager]\n\tbranch = false\n');
+    assert.deepEqual(await runBash(tree.root, 'git log --format=%s', repo), { output: 'first commit', isError: false });
+  });
 });
