@@ -20,6 +20,9 @@ const FORCED_CONFIG: readonly (readonly [string, string])[] = [
   ['safe.bareRepository', 'explicit'],
   // No transport (lazy fetches of partial clones, ext:: remotes) may start.
   ['protocol.allow', 'never'],
+  // git status and diff would run git inside submodules, whose config the scan below does not read.
+  ['diff.ignoreSubmodules', 'all'],
+  ['submodule.recurse', 'false'],
 ];
 
 /** Environment for git in allow-list mode; the child's environment is built from nothing else. */
