@@ -2,7 +2,9 @@
 // every part of it provably reads and writes nothing but stdout/stderr. The command is parsed
 // with unbash; pipelines, lists, if/for/while/case and groups are walked; every simple
 // command, including those inside $(...), <(...) and wrappers like xargs, must be an allowed
-// command with allowed options (sandbox-commands.ts). Anything not understood is refused.
+// command with allowed options (sandbox-commands.ts), and every file it may open, after
+// expansion, must lie inside the allowed roots (sandbox-shell-state.ts, sandbox-paths.ts).
+// Anything not understood is refused.
 import path from 'node:path';
 import { forEachChild, parse } from 'unbash';
 import type {
@@ -11,7 +13,6 @@ import type {
   Command,
   CommandNode,
   CompoundList,
-  DoubleQuotedChild,
   ParameterExpansionPart,
   ParsedScript,
   PipelineNode,
@@ -19,21 +20,20 @@ import type {
   SyntaxNode,
   TestExpression,
   Word,
-  WordPart,
 } from 'unbash';
-import { isInside } from './paths.js';
 import { checkCommandArguments, isProtectedVariable, isSafeEnvironmentName, PolicyRefusal, refuse, type CommandArgument } from './sandbox-commands.js';
+import { unescapeGlob } from './sandbox-paths.js';
+import { ShellState } from './sandbox-shell-state.js';
+import { expandWord, toArgument } from './sandbox-words.js';
 
 export type CommandVerdict = { allowed: true } | { allowed: false; reason: string };
 
 export interface PolicyContext {
   /** Working directory the command starts in, to resolve relative paths. */
   cwd: string;
+  /** Real (symlink-free) allowed roots: every file a command may open must lie inside one. */
   roots: readonly string[];
-  /**
-   * The user's home directory: literal paths into it (outside the roots) are refused, a
-   * best-effort stand-in for the hidden home of the bwrap sandbox.
-   */
+  /** The directory `~` and $HOME expand to in the shell that runs the command. */
   home?: string;
 }
 
@@ -76,10 +76,27 @@ export function lastCommandName(source: string): string | undefined {
 }
 
 class ReadOnlyChecker {
+  /** Directories and variable values the shell may have; without a context paths are not checked. */
+  private readonly state: ShellState | undefined;
+
   constructor(
     private readonly source: string,
-    private readonly context: PolicyContext | undefined,
-  ) {}
+    context: PolicyContext | undefined,
+  ) {
+    this.state = context === undefined ? undefined : new ShellState(context.cwd, context.home ?? '/', { roots: context.roots });
+  }
+
+  /** Walks a part of the command that may or may not run. */
+  private maybe(walk: () => void): void {
+    if (this.state === undefined) walk();
+    else this.state.maybe(walk);
+  }
+
+  /** Walks a loop body as often as its effects on directories and variables need. */
+  private loop(walkOnce: () => void): void {
+    if (this.state === undefined) walkOnce();
+    else this.state.loop(walkOnce);
+  }
 
   checkScript(script: ParsedScript): void {
     const error = script.errors?.[0];
@@ -130,36 +147,43 @@ class ReadOnlyChecker {
   private checkNode(node: PipelineNode | AndOr | CommandNode): void {
     switch (node.type) {
       case 'AndOr':
+        node.commands.forEach((command, index) => (index === 0 ? this.checkNode(command) : this.maybe(() => this.checkNode(command))));
+        return;
       case 'Pipeline':
-        for (const command of node.commands) this.checkNode(command);
+        // Every part of a pipeline runs in a subshell.
+        for (const command of node.commands) this.maybe(() => this.checkNode(command));
         return;
       case 'Command':
         return this.checkCommand(node);
       case 'If':
         this.checkList(node.clause);
-        this.checkList(node.then);
-        for (const elif of node.elif) {
-          this.checkList(elif.clause);
-          this.checkList(elif.then);
-        }
-        return this.checkList(node.else);
+        return this.maybe(() => {
+          this.checkList(node.then);
+          for (const elif of node.elif) {
+            this.checkList(elif.clause);
+            this.checkList(elif.then);
+          }
+          this.checkList(node.else);
+        });
       case 'For':
-        this.checkVariableName(node.name.value);
-        for (const word of node.wordlist ?? []) this.checkWord(word);
-        return this.checkList(node.body);
+        return this.checkFor(node.name.value, node.wordlist, node.body);
       case 'While':
-        this.checkList(node.clause);
-        return this.checkList(node.body);
+        return this.loop(() => {
+          this.checkList(node.clause);
+          this.checkList(node.body);
+        });
       case 'Subshell':
+        return this.maybe(() => this.checkList(node.body));
       case 'BraceGroup':
         return this.checkList(node.body);
       case 'Case':
         this.checkWord(node.word);
-        for (const item of node.items) {
-          for (const pattern of item.pattern) this.checkWord(pattern);
-          this.checkList(item.body);
-        }
-        return;
+        return this.maybe(() => {
+          for (const item of node.items) {
+            for (const pattern of item.pattern) this.checkWord(pattern);
+            this.checkList(item.body);
+          }
+        });
       case 'TestCommand':
         return this.checkTestExpression(node.expression);
       case 'Redirected':
@@ -170,6 +194,24 @@ class ReadOnlyChecker {
       default:
         return refuse(`${node.type} commands are not allowed`);
     }
+  }
+
+  /** In the body the variable is one of the words (globs matched); after it, any value it had. */
+  private checkFor(name: string, wordlist: readonly Word[] | undefined, body: CompoundList): void {
+    this.checkVariableName(name);
+    for (const word of wordlist ?? []) this.checkWord(word);
+    const state = this.state;
+    if (state === undefined) return this.checkList(body);
+    let values: ReadonlySet<string> | undefined = new Set<string>();
+    for (const word of wordlist ?? []) {
+      const wordValues = state.globValues(expandWord(word, state));
+      values = values === undefined || wordValues === undefined ? undefined : new Set([...values, ...wordValues]);
+    }
+    if (wordlist === undefined) values = undefined; // `for x; do`: the positional parameters
+    state.loop(() => {
+      state.assign(name, values);
+      this.checkList(body);
+    });
   }
 
   private checkTestExpression(expression: TestExpression): void {
@@ -216,16 +258,21 @@ class ReadOnlyChecker {
     const args = command.args.map((arg) => {
       if (arg.type === 'Assignment') this.checkAssignment(arg);
       else this.checkWord(arg);
-      return toArgument(arg);
+      return toArgument(arg, this.state);
     });
-    for (const arg of args) this.checkHomePath(arg);
-    this.checkSimpleCommand(toArgument(command.name), args);
+    const name = toArgument(command.name);
+    this.checkSimpleCommand(name, args);
+    if (name.value === 'cd') this.state?.changeDirectory(args);
+    // `read` gives its variables values from input.
+    if (name.value === 'read') for (const arg of args) if (/^[A-Za-z_]\w*$/.test(arg.value)) this.state?.assign(arg.value, undefined);
+    if (name.value === 'read') this.state?.assign('REPLY', undefined);
   }
 
   private readonly checkSimpleCommand = (name: CommandArgument, args: readonly CommandArgument[]): void => {
     if (!name.literal) refuse(`the command name ${name.text} is an expansion; write the command name literally`);
     if (name.value.includes('/')) refuse(`running a program by path (${name.value}) is not allowed; use the command name`);
     checkCommandArguments(name.value, args, this.checkSimpleCommand);
+    this.state?.checkCommandPaths(name.value, args);
   };
 
   private checkAssignment(assignment: Assignment): void {
@@ -234,6 +281,10 @@ class ReadOnlyChecker {
       refuse(`array subscripts other than numbers (${assignment.text}) are not allowed`);
     }
     this.scanSubstitutions(assignment);
+    if (this.state === undefined) return;
+    // Values are not glob-expanded in an assignment; `a+=x` and arrays are not followed.
+    const patterns = assignment.value.type === 'Word' && !assignment.append && assignment.index === undefined ? expandWord(assignment.value, this.state) : undefined;
+    this.state.assign(assignment.name, patterns === undefined ? undefined : new Set(patterns.map(unescapeGlob)));
   }
 
   private checkVariableName(name: string): void {
@@ -246,7 +297,7 @@ class ReadOnlyChecker {
     if (redirect.descriptor?.type === 'FileDescriptorVariable') refuse('{variable} redirections are not allowed');
     const target = redirect.target;
     if (target === undefined) refuse('a redirection without a target');
-    const argument = toArgument(target);
+    const argument = toArgument(target, this.state);
     const toNull = argument.literal && argument.value === '/dev/null';
     switch (redirect.operator) {
       case '<': {
@@ -255,7 +306,7 @@ class ReadOnlyChecker {
         const couldBeNetwork = ['/dev/tcp/', '/dev/udp/'].some((device) => device.startsWith(prefix) || prefix.startsWith(device.slice(0, -1)));
         if (!argument.literal && prefix === '') refuse(`input redirection from ${target.text} must start with a literal path`);
         if (couldBeNetwork) refuse(`redirection from ${target.text} opens a network connection`);
-        return this.checkHomePath(argument);
+        return this.state?.checkWordPaths(argument);
       }
       case '<&':
       case '>&':
@@ -291,7 +342,7 @@ class ReadOnlyChecker {
         case 'CommandExpansion':
         case 'ProcessSubstitution':
           if (child.script === undefined) refuse(`the substitution ${child.text} could not be parsed`);
-          return this.checkScript(child.script);
+          return this.maybe(() => this.checkScript(child.script ?? refuse('unreachable')));
         case 'ParameterExpansion':
           this.checkParameterExpansion(child);
           break;
@@ -329,76 +380,8 @@ class ReadOnlyChecker {
     }
     if (operation?.type === 'Transform' && /P/.test(operation.operand.text)) refuse(`${expansion.text} runs the value as a prompt string`);
   }
-
-  /** Refuses literal paths into the home directory that lie outside every root. */
-  private checkHomePath(arg: CommandArgument): void {
-    const home = this.context?.home;
-    if (this.context === undefined || home === undefined || home === '/') return;
-    const candidates = [arg.fixedPrefix];
-    const equals = arg.fixedPrefix.indexOf('=');
-    if (equals !== -1) candidates.push(arg.fixedPrefix.slice(equals + 1));
-    for (const candidate of candidates) {
-      if (candidate === '' || candidate.startsWith('-') || candidate.startsWith('~')) continue;
-      const absolute = path.resolve(this.context.cwd, candidate);
-      if (isInside(home, absolute) && !this.context.roots.some((root) => isInside(root, absolute))) {
-        refuse(`${arg.text} is in the home directory, outside the allowed directories`);
-      }
-    }
-  }
 }
-
-const EXPANSION_PARTS = new Set(['SimpleExpansion', 'ParameterExpansion', 'CommandExpansion', 'ArithmeticExpansion', 'ProcessSubstitution']);
 
 function isNumber(text: string): boolean {
   return /^\s*[-+]?\s*(0[xX][0-9a-fA-F]+|\d+(#[0-9a-zA-Z@_]+)?)\s*$/.test(text);
-}
-
-/** The text a word part always stands for, or undefined when the shell may change it. */
-function literalPartValue(part: WordPart | DoubleQuotedChild): string | undefined {
-  switch (part.type) {
-    case 'Literal':
-    case 'SingleQuoted':
-    case 'AnsiCQuoted':
-      return part.value;
-    case 'DoubleQuoted':
-    case 'LocaleString': {
-      const values = part.parts.map(literalPartValue);
-      return values.every((value) => value !== undefined) ? values.join('') : undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** Describes a word for the per-command rules: what is fixed and what the shell may change. */
-function toArgument(node: Word | Assignment): CommandArgument {
-  if (node.type === 'Assignment') {
-    const value = node.value.type === 'Word' ? toArgument(node.value) : undefined;
-    const literal = value?.literal ?? false;
-    const fixedPrefix = `${node.name}${node.append ? '+' : ''}=${value?.fixedPrefix ?? ''}`;
-    const splittable = value?.splittable ?? true;
-    return { value: node.text, literal, fixedPrefix, canBecomeOption: value?.canBecomeOption ?? true, splittable, text: node.text };
-  }
-  let fixedPrefix = node.parts === undefined ? node.value : '';
-  let literal = true;
-  let splittable = false;
-  for (const part of node.parts ?? []) {
-    if (EXPANSION_PARTS.has(part.type)) splittable = true;
-    const value = literalPartValue(part);
-    if (value !== undefined) {
-      if (literal) fixedPrefix += value;
-      continue;
-    }
-    if (literal && (part.type === 'DoubleQuoted' || part.type === 'LocaleString')) {
-      // "abc$x": the literal head of the quoted part is still fixed.
-      for (const child of part.parts) {
-        const childValue = literalPartValue(child);
-        if (childValue === undefined) break;
-        fixedPrefix += childValue;
-      }
-    }
-    literal = false;
-  }
-  const optionLike = fixedPrefix === '' || (fixedPrefix.startsWith('-') && !/^--[\w-]+=/.test(fixedPrefix));
-  return { value: node.value, literal, fixedPrefix, canBecomeOption: !literal && (splittable || optionLike), splittable, text: node.text };
 }

@@ -2,12 +2,11 @@
 // otherwise the read-only allow-list of bash-policy.ts) and formats the result the way the
 // model saw it in training (dialect section 6): stdout then stderr; on failure
 // `Exit code N`, then stderr, then stdout.
-import { homedir } from 'node:os';
 import { z } from 'zod';
 import { checkArgumentLength, MAX_ARGV_CHARS } from './argument-limits.js';
 import { checkReadOnlyCommand, lastCommandName, refusalMessage } from './bash-policy.js';
 import type { PathPolicy } from './paths.js';
-import { runSandboxed, type SandboxMode, type SandboxRunResult } from './sandbox.js';
+import { runSandboxed, SANDBOX_HOME, type SandboxMode, type SandboxRunResult } from './sandbox.js';
 import { failed, ok, ToolUseError, type ToolDefinition, type ToolResult } from './types.js';
 
 export const BASH_DEFAULT_TIMEOUT_MS = 120_000;
@@ -54,7 +53,7 @@ export function createBashTool(deps: BashToolDependencies): ToolDefinition<typeo
       checkArgumentLength('Bash', 'command', args.command, MAX_ARGV_CHARS, 'Split the work into shorter commands, or use Read, Grep and Glob.');
       const timeoutMs = args.timeout ?? BASH_DEFAULT_TIMEOUT_MS;
       if (deps.sandbox === 'allow-list') {
-        const verdict = checkReadOnlyCommand(args.command, { cwd: deps.policy.cwd, roots: deps.policy.roots, home: homedir() });
+        const verdict = checkReadOnlyCommand(args.command, { cwd: deps.policy.cwd, roots: deps.policy.roots, home: SANDBOX_HOME });
         if (!verdict.allowed) throw new ToolUseError(refusalMessage(verdict.reason));
       }
       const result = await runSandboxed(args.command, {

@@ -20,6 +20,11 @@ export interface CommandArgument {
   splittable: boolean;
   /** The word as written, for messages. */
   text: string;
+  /**
+   * Glob patterns (quoted characters escaped) the word can expand to, one per alternative;
+   * undefined when the policy cannot know them before running.
+   */
+  expansions?: readonly string[];
 }
 
 export class PolicyRefusal extends Error {
@@ -43,11 +48,11 @@ const PLAIN_COMMANDS = new Set([
   'sha256sum', 'which', 'yes', 'seq', 'cd', 'true', 'false', ':', 'exit',
 ]);
 
-/** What xargs may run: its arguments come from input nobody has checked, so no risky options. */
-const XARGS_TARGETS = new Set([
-  'cat', 'head', 'tail', 'ls', 'wc', 'grep', 'egrep', 'fgrep', 'stat', 'du', 'basename', 'dirname',
-  'realpath', 'echo', 'md5sum', 'sha1sum', 'sha256sum',
-]);
+/**
+ * What xargs may run: its arguments come from input nobody has checked, so they may name any
+ * file (`echo /proc/self/environ | xargs cat`): only commands that show no file contents.
+ */
+const XARGS_TARGETS = new Set(['ls', 'wc', 'stat', 'du', 'basename', 'dirname', 'realpath', 'echo']);
 
 const VALIDATORS: Record<string, (args: readonly CommandArgument[], nested: NestedCommandCheck) => void> = {
   find: (args) => {
@@ -61,7 +66,8 @@ const VALIDATORS: Record<string, (args: readonly CommandArgument[], nested: Nest
   awk: checkAwk,
   git: checkGit,
   rg: (args) => forbidOptions('rg', args, { long: ['--pre'], abbreviations: false }),
-  sort: (args) => forbidOptions('sort', args, { short: 'o', long: ['--output', '--compress-program'] }),
+  // --files0-from reads file names from input nobody has checked (and prints their contents).
+  sort: (args) => forbidOptions('sort', args, { short: 'o', long: ['--output', '--compress-program', '--files0-from'] }),
   uniq: (args) => {
     if (args.some((arg) => !arg.literal)) refuse('uniq arguments must be written literally (a second file name is written to)');
     const operands = args.filter((arg, index) => !arg.value.startsWith('-') && !/^-[fsw]$/.test(args[index - 1]?.value ?? ''));
@@ -207,8 +213,10 @@ function checkGit(args: readonly CommandArgument[]): void {
   for (; index < args.length && args[index].value.startsWith('-'); index++) {
     const value = args[index].value;
     if (GIT_GLOBAL_FLAGS.has(value)) continue;
-    if (value === '-C' || value === '--git-dir' || value === '--work-tree') index++;
-    else if (!/^--(git-dir|work-tree)=/.test(value)) refuse(`git option ${value} is not allowed`);
+    // -C is path-checked like any operand; --git-dir and --work-tree could point git at a
+    // repository-shaped folder whose config runs programs.
+    if (value === '-C') index++;
+    else refuse(`git option ${value} is not allowed${/^--(git-dir|work-tree)/.test(value) ? ' (use -C <directory>, or cd)' : ''}`);
   }
   const subcommand = args[index];
   if (subcommand === undefined) return;
@@ -216,8 +224,14 @@ function checkGit(args: readonly CommandArgument[]): void {
     refuse(`git ${subcommand.value} is not read-only (allowed: ${[...GIT_READ_SUBCOMMANDS].join(', ')})`);
   }
   const rest = args.slice(index + 1);
+  for (const arg of rest) {
+    // %G placeholders and --show-signature run gpg on attacker-supplied signatures.
+    if (arg.value.includes('%G') || (arg.value.startsWith('--') && !arg.literal)) {
+      refuse(`git ${subcommand.value} ${arg.text}: signature placeholders (%G) and expanded options are not allowed`);
+    }
+  }
   forbidOptions(`git ${subcommand.value}`, rest, {
-    long: ['--output', '--ext-diff', '--open-files-in-pager'],
+    long: ['--output', '--ext-diff', '--open-files-in-pager', '--textconv', '--filters', '--show-signature'],
     // git grep -O<pager> runs a program on the matching files.
     short: subcommand.value === 'grep' ? 'O' : undefined,
   });
@@ -345,9 +359,10 @@ function checkEnv(args: readonly CommandArgument[], nested: NestedCommandCheck):
     }
     if (!value.startsWith('-')) break;
     if (['-', '-i', '--ignore-environment', '-0', '--null', '-v', '--debug'].includes(value)) continue;
-    if (value === '-u' || value === '--unset' || value === '-C' || value === '--chdir') index++;
-    else if (!/^(-u.|--unset=|-C.|--chdir=)/.test(value)) {
-      refuse(`env option ${value} is not allowed`); // -S would split a string into an unchecked command
+    if (value === '-u' || value === '--unset') index++;
+    else if (!/^(-u.|--unset=)/.test(value)) {
+      // -S would split a string into an unchecked command; -C moves it out of the checked directory.
+      refuse(`env option ${value} is not allowed`);
     }
   }
   for (; index < args.length && args[index].fixedPrefix.includes('='); index++) {

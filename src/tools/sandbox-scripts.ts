@@ -3,8 +3,11 @@
 // redirection). Used by the allow-list sandbox only. Anything the readers do not understand is
 // refused: a wrong guess must fail closed.
 
-/** Why a sed script is refused, or undefined when it only reads. */
-export function sedScriptProblem(script: string): string | undefined {
+/**
+ * Why a sed script is refused, or undefined when it only reads. The files its `r` and `R`
+ * commands read are added to `readFiles`, for the caller's path checks.
+ */
+export function sedScriptProblem(script: string, readFiles: string[] = []): string | undefined {
   let index = 0;
   const at = () => script[index];
   const skip = (pattern: RegExp) => {
@@ -75,7 +78,9 @@ export function sedScriptProblem(script: string): string | undefined {
       while (index < script.length && !';\n'.includes(script[index])) index++;
     } else if ('aicrR'.includes(command)) {
       // Text (a, i, c) or a file to read (r, R) runs to the end of the line, with `\` continuations.
+      const start = index;
       while (index < script.length && script[index] !== '\n') index += script[index] === '\\' ? 2 : 1;
+      if (command === 'r' || command === 'R') readFiles.push(script.slice(start, index).replace(/^[ \t]+/, ''));
     } else if (command === 's') {
       const delimiter = script[index++];
       if (delimiter === undefined || delimiter === '\n' || delimiter === '\\') return 'the sed script could not be read';
@@ -105,6 +110,7 @@ export function awkProgramProblem(program: string): string | undefined {
   let previous = ''; // last significant character, to tell a regex from a division
   let inPrint = false; // inside a print/printf statement, where `>` is a redirection
   let depth = 0; // parentheses and brackets opened inside that statement
+  let inGetline = false; // after `getline` in this statement, where `<` names a file
   while (index < program.length) {
     const char = program[index];
     if (char === '"') {
@@ -131,6 +137,9 @@ export function awkProgramProblem(program: string): string | undefined {
     if (/[A-Za-z_]/.test(char)) {
       const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(program.slice(index))?.[0] ?? char;
       if (word === 'system') return 'awk system() runs commands';
+      // `getline < file` and files added to ARGV are read without the path checks.
+      if (word === 'getline') inGetline = true;
+      if (word === 'ARGV' || word === 'ARGC') return 'awk ARGV and ARGC are not allowed (they name the files awk reads)';
       if (word === 'print' || word === 'printf') {
         inPrint = true;
         depth = 0;
@@ -151,7 +160,8 @@ export function awkProgramProblem(program: string): string | undefined {
     if (char === '(' || char === '[') depth++;
     if (char === ')' || char === ']') depth--;
     if (inPrint && depth <= 0 && char === '>') return 'awk output redirection (`>`) writes files';
-    if (char === ';' || char === '\n' || char === '}' || char === '{') inPrint = false;
+    if (inGetline && char === '<') return 'awk `getline < file` reads a file the sandbox cannot check; pass files as operands';
+    if (char === ';' || char === '\n' || char === '}' || char === '{') inPrint = inGetline = false;
     if (!/\s/.test(char)) previous = char;
     index++;
   }

@@ -9,6 +9,7 @@ import { constants as osConstants, homedir } from 'node:os';
 import { access, constants as fsConstants, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isInside } from './paths.js';
+import { gitSafeEnvironment } from './sandbox-git.js';
 
 export type SandboxMode = 'bwrap' | 'allow-list';
 
@@ -128,10 +129,13 @@ async function bwrapArguments(shell: string, command: string, options: SandboxRu
   return args;
 }
 
+/** HOME of the sandboxed shell: what `~` expands to there (the allow-list policy checks it). */
+export const SANDBOX_HOME = '/tmp';
+
 function baseEnvironment(pathValue: string): Record<string, string> {
   return {
     PATH: pathValue,
-    HOME: '/tmp',
+    HOME: SANDBOX_HOME,
     LANG: 'C.UTF-8',
     TERM: 'dumb',
     PAGER: 'cat',
@@ -145,13 +149,9 @@ function allowListEnvironment(roots: readonly string[]): Record<string, string> 
   return {
     // PATH entries inside the roots are dropped: a file written there could shadow `cat`.
     ...baseEnvironment(sanitizedPath(roots)),
-    // Outside bwrap, HOME=/tmp is shared with other users: do not read a planted ~/.gitconfig,
-    // and never run a configured fsmonitor hook from read-only git commands.
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_COUNT: '1',
-    GIT_CONFIG_KEY_0: 'core.fsmonitor',
-    GIT_CONFIG_VALUE_0: 'false',
+    // Outside bwrap, HOME=/tmp is shared with other users, and repository config is the
+    // explored repo's: git reads no system or global config and no program it names runs.
+    ...gitSafeEnvironment(),
   };
 }
 
