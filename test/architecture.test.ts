@@ -18,6 +18,7 @@ const RANKS: Record<string, number> = {
   tools: 2,
   backends: 2,
   models: 2,
+  http: 2,
   agent: 3,
   config: 4, // the layered settings of the commands; only cli reads them
   proxy: 4,

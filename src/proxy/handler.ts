@@ -4,7 +4,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Backend } from '../backends/types.js';
 import type { ProxyConfig } from './config.js';
-import { createExchange, elapsedMs, readBody, sendError, sendJson, type Exchange } from './exchange.js';
+import { readBody } from '../http/body.js';
+import { createExchange, elapsedMs, sendError, sendJson, type Exchange } from './exchange.js';
 import { handleCountTokens, handleMessages } from './messages-route.js';
 import type { RemoteClient } from './remote-client.js';
 import type { RequestLog } from './request-log.js';

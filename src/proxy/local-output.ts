@@ -5,7 +5,8 @@ import { performance } from 'node:perf_hooks';
 import type { AnthropicErrorType, AnthropicStreamEvent } from '../protocol/anthropic-messages.js';
 import { encodeSseError, encodeSseEvents } from '../protocol/anthropic-sse.js';
 import { accumulateResponse } from '../protocol/anthropic-stream.js';
-import { elapsedMs, sendJson, writeChunk, type Exchange } from './exchange.js';
+import { writeChunk } from '../http/respond.js';
+import { elapsedMs, sendJson, type Exchange } from './exchange.js';
 
 /** Silence after which a stream gets a `ping`, so clients' idle timers see it alive while a call is buffered. */
 export const KEEPALIVE_MS = 10_000;

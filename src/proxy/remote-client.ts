@@ -8,7 +8,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, request, type Dispatcher } from 'undici';
 import { encodeSseError } from '../protocol/anthropic-sse.js';
 import type { AnthropicErrorType } from '../protocol/anthropic-messages.js';
-import { sendError, writeChunk, type Exchange } from './exchange.js';
+import { writeChunk } from '../http/respond.js';
+import { sendError, type Exchange } from './exchange.js';
 import { createUsageTap, type RemoteUsage } from './remote-usage.js';
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];

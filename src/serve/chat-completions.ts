@@ -10,7 +10,8 @@ import type { RawTurnMemory } from './raw-turns.js';
 import { parseChatRequest } from './chat-request.js';
 import { prepareCompletion, runCompletion, type ServeEngine } from './completion.js';
 import { errorFromEngine, HttpError, serverError, unavailable } from './errors.js';
-import { sendJson, startEventStream, writeEvent } from './http-io.js';
+import { sendJson, startEventStream } from '../http/respond.js';
+import { writeEvent } from './http-io.js';
 import { chatCompletion, completionChunk, newCompletionIdentity, usageChunk } from './openai-shapes.js';
 
 export interface CompletionContext {
