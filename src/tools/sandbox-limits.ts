@@ -137,6 +137,14 @@ export async function createPidsGroup(processes: number): Promise<PidsGroup | un
   };
 }
 
+/** Whether this machine caps a run's process count (RLIMIT_NPROC for non-root users, else a pids cgroup). */
+export async function processCountLimited(): Promise<boolean> {
+  if (processLimitForUser(0) !== undefined) return true;
+  const group = await createPidsGroup(1);
+  await group?.remove();
+  return group !== undefined;
+}
+
 /** Wraps `program args` so that it first moves itself into the group. */
 export function joinGroupArguments(shell: string, group: PidsGroup, program: string, args: readonly string[]): [string, string[]] {
   const script = 'echo $$ > "$1" || { echo "loco: could not join the pids cgroup" >&2; exit 126; }; shift; exec "$@"';

@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { access, constants as fsConstants, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isInside } from './paths.js';
-import { createPidsGroup, joinGroupArguments, limitedShellArguments, limitsFor, processLimitForUser } from './sandbox-limits.js';
+import { createPidsGroup, joinGroupArguments, limitedShellArguments, limitsFor, processLimitForUser, type ResourceLimits } from './sandbox-limits.js';
 import { runProcess } from './sandbox-process.js';
 import { seccompProgram } from './sandbox-seccomp.js';
 
@@ -28,6 +28,8 @@ export interface SandboxRunOptions {
   maxOutputBytes: number;
   /** Directories hidden behind an empty tmpfs in bwrap mode; defaults to the user's home. */
   hiddenPaths?: readonly string[];
+  /** Overrides of the default resource limits (sandbox-limits.ts). */
+  limits?: Partial<ResourceLimits>;
 }
 
 export interface SandboxRunResult {
@@ -80,7 +82,7 @@ async function probeBwrap(): Promise<SandboxMode> {
 export async function runSandboxed(command: string, options: SandboxRunOptions): Promise<SandboxRunResult> {
   const shell = await findExecutable('bash');
   if (shell === undefined) throw new Error('bash is not installed; the Bash tool needs it');
-  const limits = limitsFor(options.timeoutMs);
+  const limits = { ...limitsFor(options.timeoutMs), ...options.limits };
   // The model's command runs under hard resource limits (sandbox-limits.ts says which apply where).
   const limitedShell = limitedShellArguments(shell, command, limits, processLimitForUser(limits.processes));
   let program: string;
