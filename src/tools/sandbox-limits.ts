@@ -42,7 +42,7 @@ export function limitsFor(timeoutMs: number): ResourceLimits {
  * A limit already lower is kept (an unprivileged process cannot raise a hard limit anyway).
  * `nproc` is the RLIMIT_NPROC value, or undefined where it would not be enforced.
  */
-export function limitedShellArguments(shell: string, command: string, limits: ResourceLimits, nproc: number | undefined): string[] {
+export function limitedShellArguments(shell: string, command: string, limits: ResourceLimits, nproc: number | undefined, watchdog: boolean): string[] {
   const settings: [string, number][] = [
     ['-v', Math.floor(limits.addressSpaceBytes / 1024)], // KiB
     ['-f', Math.floor(limits.fileSizeBytes / 1024)], // KiB outside POSIX mode
@@ -53,12 +53,23 @@ export function limitedShellArguments(shell: string, command: string, limits: Re
   const prologue = [
     // Without -H or -S, ulimit sets both limits at once (a hard limit below the soft one alone fails).
     'cap() { h=$(ulimit -H "$1") || return 1; if [ "$h" = unlimited ] || [ "$h" -gt "$2" ]; then ulimit "$1" "$2"; else ulimit -S "$1" "$h"; fi; }',
-    `if ${settings.map(([flag, value]) => `cap ${flag} ${value}`).join(' && ')}; then exec "$0" -c "$1"; fi`,
+    ...(watchdog ? [WATCHDOG] : []),
+    `if ${settings.map(([flag, value]) => `cap ${flag} ${value}`).join(' && ')}; then exec "$0" -c "$1" 3<&-; fi`,
     'echo "loco: could not set the resource limits of the sandbox" >&2',
     'exit 126',
   ].join('\n');
   return ['-c', prologue, shell, command];
 }
+
+/**
+ * The allow-list watchdog: this shell leads the run's session (the spawn called setsid), so a
+ * background subshell blocks on file descriptor 3, loco's lifeline, and kills the whole session
+ * when it reads end-of-file, which happens whenever loco dies, SIGKILL included. It holds no
+ * output pipe (the call would otherwise wait for it) and the command does not inherit fd 3.
+ * Needs pkill (procps): without it, a run outlives a SIGKILLed loco (RLIMIT_CPU still ends
+ * CPU-bound processes).
+ */
+const WATCHDOG = '( read -r _ <&3; pkill -KILL -s $$ ) </dev/null >/dev/null 2>&1 &';
 
 /** RLIMIT_NPROC for this user: its current process count plus the budget; undefined for root. */
 export function processLimitForUser(budget: number): number | undefined {

@@ -20,8 +20,11 @@ export interface ProcessOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   maxOutputBytes: number;
-  /** Bytes the child reads from file descriptor 3 (bwrap's `--seccomp 3`). */
-  fd3Input?: Buffer;
+  /**
+   * File descriptor 3 of the child: bytes it reads (bwrap's `--seccomp 3`), or a lifeline that
+   * stays open while loco lives (its end of file tells the allow-list watchdog that loco died).
+   */
+  fd3?: { input: Buffer } | 'lifeline';
 }
 
 /** Once this many bytes per kept byte were dropped, the command is stopped: nobody will see them. */
@@ -207,18 +210,17 @@ export function runProcess(program: string, args: readonly string[], options: Pr
     }
     // detached: the child calls setsid, so its session id names the run (see the header).
     const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
-    if (options.fd3Input !== undefined) stdio.push('pipe');
+    if (options.fd3 !== undefined) stdio.push('pipe');
     const child = spawn(program, args, { cwd: options.cwd, env: options.env, detached: true, stdio });
     const leader = child.pid;
     if (leader !== undefined) trackRun(leader);
-    if (options.fd3Input !== undefined) {
-      const input = child.stdio[3];
-      if (input !== null && input !== undefined && 'end' in input) {
-        input.on('error', () => undefined); // the child exited before reading: its exit reports it
-        input.end(options.fd3Input);
-      }
+    const fd3 = child.stdio[3];
+    if (fd3 !== null && fd3 !== undefined && 'end' in fd3) {
+      fd3.on('error', () => undefined); // the child exited before reading: its exit reports it
+      if (options.fd3 !== undefined && options.fd3 !== 'lifeline') fd3.end(options.fd3.input);
     }
     let exitCode: number | undefined;
+    let openStreams = 2;
     let settled = false;
     let graceTimer: NodeJS.Timeout | undefined;
 
@@ -254,6 +256,7 @@ export function runProcess(program: string, args: readonly string[], options: Pr
       options.signal?.removeEventListener('abort', onAbort);
       child.stdout?.destroy();
       child.stderr?.destroy();
+      fd3?.destroy();
       // However the run ended, whatever it left behind (`sleep 100 &`, a `timeout` in its own
       // group) dies before the result is returned.
       const cleanup = leader === undefined ? Promise.resolve() : killRun(leader);
@@ -266,12 +269,19 @@ export function runProcess(program: string, args: readonly string[], options: Pr
       stderr.push(Buffer.from(`${program}: ${error.message}\n`));
       settle(127);
     });
+    // Done when the child exited and its output pipes closed ('close' would also wait for fd 3).
+    const onStreamClosed = () => {
+      openStreams--;
+      if (openStreams === 0 && exitCode !== undefined) settle(exitCode);
+    };
+    child.stdout?.on('close', onStreamClosed);
+    child.stderr?.on('close', onStreamClosed);
     child.on('exit', (code, signal) => {
       exitCode = code ?? 128 + (signal === null ? 0 : (osConstants.signals[signal] ?? 0));
+      if (openStreams === 0) settle(exitCode);
       // A background descendant may keep the pipes open: give its output a moment, then settle.
-      graceTimer = setTimeout(() => settle(exitCode ?? 1), PIPE_GRACE_MS);
+      else graceTimer = setTimeout(() => settle(exitCode ?? 1), PIPE_GRACE_MS);
     });
-    child.on('close', () => settle(exitCode ?? 1));
   });
 }
 

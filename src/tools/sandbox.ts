@@ -72,7 +72,7 @@ async function probeBwrap(): Promise<SandboxMode> {
     env: { PATH: DEFAULT_PATH },
     timeoutMs: 10_000,
     maxOutputBytes: 4096,
-    fd3Input: seccompProgram(),
+    fd3: { input: seccompProgram() },
   });
   return result.exitCode === 0 && !result.timedOut ? 'bwrap' : 'allow-list';
 }
@@ -84,7 +84,10 @@ export async function runSandboxed(command: string, options: SandboxRunOptions):
   if (shell === undefined) throw new Error('bash is not installed; the Bash tool needs it');
   const limits = { ...limitsFor(options.timeoutMs), ...options.limits };
   // The model's command runs under hard resource limits (sandbox-limits.ts says which apply where).
-  const limitedShell = limitedShellArguments(shell, command, limits, processLimitForUser(limits.processes));
+  const nproc = processLimitForUser(limits.processes);
+  // In allow-list mode a watchdog kills the run if loco dies without cleaning up (SIGKILL);
+  // in bwrap mode --die-with-parent does that.
+  const limitedShell = limitedShellArguments(shell, command, limits, nproc, options.mode === 'allow-list');
   let program: string;
   let args: string[];
   let env: Record<string, string>;
@@ -104,7 +107,7 @@ export async function runSandboxed(command: string, options: SandboxRunOptions):
       timeoutMs: options.timeoutMs,
       signal: options.signal,
       maxOutputBytes: options.maxOutputBytes,
-      fd3Input: options.mode === 'bwrap' ? seccompProgram() : undefined,
+      fd3: options.mode === 'bwrap' ? { input: seccompProgram() } : 'lifeline',
     });
   } finally {
     await group?.remove();
