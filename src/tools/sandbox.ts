@@ -50,6 +50,16 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 
 // ---------------------------------------------------------------- detection
 
+/** Bytes the private /tmp of a bwrap run may hold (RAM-backed: without a cap, half the memory). */
+const TMP_BYTES = 512 * 1024 ** 2;
+
+interface BwrapFeatures {
+  usable: boolean;
+  /** `--size` for tmpfs mounts (bubblewrap 0.8 and later). */
+  tmpfsSize: boolean;
+}
+
+let probe: Promise<BwrapFeatures> | undefined;
 let detection: Promise<SandboxMode> | undefined;
 
 /**
@@ -58,23 +68,34 @@ let detection: Promise<SandboxMode> | undefined;
  * The answer is computed once per process.
  */
 export function detectSandbox(): Promise<SandboxMode> {
-  detection ??= probeBwrap();
+  detection ??= bwrapFeatures().then((features) => (features.usable ? 'bwrap' : 'allow-list'));
   return detection;
 }
 
-async function probeBwrap(): Promise<SandboxMode> {
+function bwrapFeatures(): Promise<BwrapFeatures> {
+  probe ??= probeBwrap();
+  return probe;
+}
+
+async function probeBwrap(): Promise<BwrapFeatures> {
   const bwrap = await findExecutable('bwrap');
-  if (bwrap === undefined) return 'allow-list';
+  if (bwrap === undefined) return { usable: false, tmpfsSize: false };
   // The seccomp filter is part of the probe: where it cannot load (or kills everything on an
   // unknown architecture), the allow-list is used instead of a sandbox without it.
-  const result = await runProcess(bwrap, [...bwrapIsolationArguments(), '--', 'true'], {
-    cwd: '/',
-    env: { PATH: DEFAULT_PATH },
-    timeoutMs: 10_000,
-    maxOutputBytes: 4096,
-    fd3: { input: seccompProgram() },
-  });
-  return result.exitCode === 0 && !result.timedOut ? 'bwrap' : 'allow-list';
+  const starts = async (tmpfsSize: boolean) => {
+    const result = await runProcess(bwrap, [...bwrapIsolationArguments(tmpfsSize), '--', 'true'], {
+      cwd: '/',
+      env: { PATH: DEFAULT_PATH },
+      timeoutMs: 10_000,
+      maxOutputBytes: 4096,
+      fd3: { input: seccompProgram() },
+    });
+    return result.exitCode === 0 && !result.timedOut;
+  };
+  if (await starts(true)) return { usable: true, tmpfsSize: true };
+  // Older bubblewrap: /tmp is not capped (tmpfs takes at most half the memory; each file is
+  // still capped by RLIMIT_FSIZE).
+  return { usable: await starts(false), tmpfsSize: false };
 }
 
 // ---------------------------------------------------------------- running
@@ -115,11 +136,12 @@ export async function runSandboxed(command: string, options: SandboxRunOptions):
 }
 
 /** Namespace and privilege flags shared by the probe and real runs. */
-function bwrapIsolationArguments(): string[] {
+function bwrapIsolationArguments(tmpfsSize: boolean): string[] {
   return [
     '--ro-bind', '/', '/',
     '--dev', '/dev',
     '--proc', '/proc',
+    ...(tmpfsSize ? ['--size', String(TMP_BYTES)] : []),
     '--tmpfs', '/tmp',
     '--unshare-net', '--unshare-pid', '--unshare-ipc', '--unshare-uts',
     // The pid namespace's init is bwrap: when it dies, the kernel kills every process inside,
@@ -134,7 +156,7 @@ function bwrapIsolationArguments(): string[] {
 }
 
 async function bwrapArguments(shell: string, shellArguments: readonly string[], options: SandboxRunOptions): Promise<string[]> {
-  const args = bwrapIsolationArguments();
+  const args = bwrapIsolationArguments((await bwrapFeatures()).tmpfsSize);
   // Unix sockets stay connectable on a read-only mount (a session bus, docker.sock): hide the
   // directories that hold them, as well as the home directory.
   const socketDirectories = ['/run', '/var/run', process.env.XDG_RUNTIME_DIR].filter((entry): entry is string => Boolean(entry));
@@ -148,6 +170,9 @@ async function bwrapArguments(shell: string, shellArguments: readonly string[], 
   }
   // Bound after the tmpfs mounts so that roots under /tmp or under the home stay visible.
   for (const root of new Set([...options.roots, options.cwd])) args.push('--ro-bind', root, root);
+  // The hiding mounts are made read-only last (the binds above need mount points in them):
+  // writable, they would be RAM to fill without the /tmp cap.
+  for (const directory of hidden) args.push('--remount-ro', directory);
   args.push('--clearenv');
   for (const [name, value] of Object.entries(baseEnvironment(sanitizedPath([])))) args.push('--setenv', name, value);
   args.push('--chdir', options.cwd, '--', shell, ...shellArguments);

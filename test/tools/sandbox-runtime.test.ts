@@ -220,6 +220,23 @@ describe('Bash runtime, bwrap sandbox: limits and seccomp', { skip: skipUnless(b
     assert.match(result.output, /File size limit exceeded/);
   });
 
+  test('the private /tmp is capped and the hiding mounts are read-only', async () => {
+    const fill = await runBash('bwrap', tree.root, 'for i in 1 2 3; do head -c 200M /dev/zero > /tmp/$i || exit; done');
+    assert.equal(fill.isError, true);
+    assert.match(fill.output, /No space left on device/);
+    const fakeHome = await makeTempTree({ 'project/a.txt': 'visible' });
+    try {
+      const root = path.join(fakeHome.root, 'project');
+      const result = await runSandboxed(`cat a.txt && echo x > ${fakeHome.root}/new`, {
+        mode: 'bwrap', cwd: root, roots: [root], timeoutMs: 10_000, maxOutputBytes: 10_000, hiddenPaths: [fakeHome.root],
+      });
+      assert.equal(result.stdout, 'visible');
+      assert.match(result.stderr, /Read-only file system/);
+    } finally {
+      await fakeHome.cleanup();
+    }
+  });
+
   for (const where of ['root', '/var/tmp'] as const) {
     test(`a Unix-socket listener in ${where} receives no connection`, { skip: !python && 'python3 is not installed' }, async () => {
       const socketPath = where === 'root' ? path.join(tree.root, 'listener.sock') : `/var/tmp/loco-test-${process.pid}-${randomUUID().slice(0, 8)}.sock`;
