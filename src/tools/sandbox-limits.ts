@@ -4,15 +4,16 @@
 //   and core dumps (RLIMIT_CORE): in both modes, as hard limits set by a small bash prologue
 //   before the model's command starts. In bwrap mode no capability is left, so nothing can raise
 //   them; in allow-list mode `ulimit`/`prlimit` are not on the allow-list. RLIMIT_CPU also ends
-//   a CPU-bound process that escaped (loco killed with SIGKILL in allow-list mode).
+//   a CPU-bound process that escaped every kill (allow-list mode without pkill for the watchdog).
 // - process count: RLIMIT_NPROC counts every process of the real user, machine-wide, and the
 //   kernel never enforces it for root (uid 0 of the initial user namespace, which bwrap run by
-//   root keeps). So for other users it is set to the user's current count plus a budget; for
-//   root a pids cgroup (cgroup v1 `pids` hierarchy, where we may create a group) caps the run;
+//   root keeps). So for other users it is set to the user's current count plus a budget; and a
+//   pids cgroup caps the run wherever we may create one (cgroup v1 `pids` hierarchy, as root);
 //   where neither applies (root without a writable pids cgroup), the process count is bounded
 //   only by the memory limit per process, the timeout and the kill of the whole run.
 import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 export interface ResourceLimits {
@@ -32,9 +33,12 @@ export const DEFAULT_LIMITS: Omit<ResourceLimits, 'cpuSeconds'> = {
   processes: 256,
 };
 
-/** Limits for a run with this timeout: CPU time per process never needs more than the wall time. */
+/**
+ * Limits for a run with this timeout. CPU time counts every thread of a process (ripgrep
+ * searches on all cores), so a process never needs more than the wall time times the cores.
+ */
 export function limitsFor(timeoutMs: number): ResourceLimits {
-  return { ...DEFAULT_LIMITS, cpuSeconds: Math.ceil(timeoutMs / 1000) + 1 };
+  return { ...DEFAULT_LIMITS, cpuSeconds: (Math.ceil(timeoutMs / 1000) + 1) * availableParallelism() };
 }
 
 /**

@@ -193,6 +193,14 @@ for (const { mode, skip } of modes) {
       assert.equal(result.timedOut, false);
     });
 
+    test('a CPU-bound process is stopped at the CPU-time limit', async () => {
+      const result = await runSandboxed('yes > /dev/null', {
+        mode, cwd: tree.root, roots: [tree.root], timeoutMs: 30_000, maxOutputBytes: 10_000, limits: { cpuSeconds: 1 },
+      });
+      assert.equal(result.timedOut, false);
+      assert.match(result.stderr, /CPU time limit exceeded|Killed/);
+    });
+
     test('the model cannot raise the limits', async () => {
       const result = await runBash(mode, tree.root, 'ulimit -v unlimited');
       assert.equal(result.isError, true);
