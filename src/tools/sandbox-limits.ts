@@ -11,6 +11,7 @@
 //   pids cgroup caps the run wherever we may create one (cgroup v1 `pids` hierarchy, as root);
 //   where neither applies (root without a writable pids cgroup), the process count is bounded
 //   only by the memory limit per process, the timeout and the kill of the whole run.
+// The same bash prologue starts the allow-list watchdog (see WATCHDOG below).
 import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

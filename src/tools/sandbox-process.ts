@@ -7,7 +7,8 @@
 // session of its own (`--new-session`) as a child of the spawned bwrap, and killing it takes
 // the whole namespace down; `--die-with-parent` covers the case where loco itself is killed.
 // Killing repeats until a scan of /proc finds no live member; loco's exit, SIGTERM, SIGINT and
-// SIGHUP kill whatever is still running, synchronously.
+// SIGHUP kill whatever is still running, synchronously. When loco is killed with SIGKILL, the
+// allow-list watchdog (sandbox-limits.ts) sees fd 3, the lifeline, close and kills the session.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
@@ -159,9 +160,9 @@ function killRunSync(leader: number): void {
 const liveRuns = new Set<number>();
 const TERMINATING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
+/** Kills every live run; each leaves the set when its own settle has finished. */
 function killLiveRuns(): void {
   for (const leader of liveRuns) killRunSync(leader);
-  liveRuns.clear();
 }
 
 function onTerminatingSignal(signal: NodeJS.Signals): void {
