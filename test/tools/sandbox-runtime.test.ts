@@ -209,6 +209,19 @@ for (const { mode, skip } of modes) {
   });
 }
 
+test('allow-list: no command can leave the session the cleanup relies on', async () => {
+  const tree = await makeTempTree({ 'a.txt': 'a\n' });
+  try {
+    for (const command of ['setsid tail -f a.txt', 'nohup tail -f a.txt', 'timeout 5 setsid tail -f a.txt', 'env setsid tail -f a.txt']) {
+      const result = await runBash('allow-list', tree.root, command);
+      assert.equal(result.isError, true, command);
+      assert.match(result.output, /not on the read-only allow-list|may only run/, command);
+    }
+  } finally {
+    await tree.cleanup();
+  }
+});
+
 describe('Bash runtime, bwrap sandbox: limits and seccomp', { skip: skipUnless(bwrapUsable, 'bubblewrap') }, () => {
   let tree: TempTree;
   before(async () => {
