@@ -13,7 +13,7 @@
 //   only by the memory limit per process, the timeout and the kill of the whole run.
 // The same bash prologue starts the allow-list watchdog (see WATCHDOG below).
 import { mkdir, rmdir, writeFile } from 'node:fs/promises';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
@@ -103,12 +103,14 @@ export interface PidsGroup {
   /** Path of cgroup.procs: a process that writes its own pid there joins the group. */
   procsFile: string;
   remove(): Promise<void>;
+  /** For exit handlers: one synchronous attempt (the members were just killed). */
+  removeSync(): void;
 }
 
 let groupCounter = 0;
 
 /** The pids hierarchy directory of this process, when cgroup v1 mounts one we may write. */
-function pidsHierarchy(): string | undefined {
+export function pidsHierarchy(): string | undefined {
   try {
     const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((entry) => /^\d+:pids:/.test(entry));
     if (line === undefined) return undefined;
@@ -147,6 +149,17 @@ export async function createPidsGroup(processes: number): Promise<PidsGroup | un
           return;
         } catch {
           await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+    },
+    removeSync: () => {
+      const deadline = Date.now() + 1000;
+      for (;;) {
+        try {
+          rmdirSync(directory);
+          return;
+        } catch {
+          if (Date.now() > deadline) return; // a member still exiting: left for the administrator
         }
       }
     },

@@ -26,6 +26,8 @@ export interface ProcessOptions {
    * stays open while loco lives (its end of file tells the allow-list watchdog that loco died).
    */
   fd3?: { input: Buffer } | 'lifeline';
+  /** Runs synchronously after the run's processes were killed because loco is exiting. */
+  cleanupOnExit?: () => void;
 }
 
 /** Once this many bytes per kept byte were dropped, the command is stopped: nobody will see them. */
@@ -157,12 +159,16 @@ function killRunSync(leader: number): void {
 
 // ---------------------------------------------------------------- runs alive when loco ends
 
-const liveRuns = new Set<number>();
+/** Leaders of the live runs, with what to undo once they are killed at exit. */
+const liveRuns = new Map<number, (() => void) | undefined>();
 const TERMINATING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 /** Kills every live run; each leaves the set when its own settle has finished. */
 function killLiveRuns(): void {
-  for (const leader of liveRuns) killRunSync(leader);
+  for (const [leader, cleanup] of liveRuns) {
+    killRunSync(leader);
+    cleanup?.();
+  }
 }
 
 function onTerminatingSignal(signal: NodeJS.Signals): void {
@@ -184,9 +190,9 @@ function removeExitHooks(): void {
   for (const signal of TERMINATING_SIGNALS) process.off(signal, onTerminatingSignal);
 }
 
-function trackRun(leader: number): void {
+function trackRun(leader: number, cleanup: (() => void) | undefined): void {
   if (liveRuns.size === 0) addExitHooks();
-  liveRuns.add(leader);
+  liveRuns.set(leader, cleanup);
 }
 
 function untrackRun(leader: number): void {
@@ -214,7 +220,7 @@ export function runProcess(program: string, args: readonly string[], options: Pr
     if (options.fd3 !== undefined) stdio.push('pipe');
     const child = spawn(program, args, { cwd: options.cwd, env: options.env, detached: true, stdio });
     const leader = child.pid;
-    if (leader !== undefined) trackRun(leader);
+    if (leader !== undefined) trackRun(leader, options.cleanupOnExit);
     const fd3 = child.stdio[3];
     if (fd3 !== null && fd3 !== undefined && 'end' in fd3) {
       fd3.on('error', () => undefined); // the child exited before reading: its exit reports it

@@ -129,6 +129,7 @@ export async function runSandboxed(command: string, options: SandboxRunOptions):
       signal: options.signal,
       maxOutputBytes: options.maxOutputBytes,
       fd3: options.mode === 'bwrap' ? { input: seccompProgram() } : 'lifeline',
+      cleanupOnExit: group?.removeSync,
     });
   } finally {
     await group?.remove();

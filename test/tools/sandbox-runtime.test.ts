@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { createBashTool } from '../../src/tools/bash.js';
 import { createPathPolicy } from '../../src/tools/paths.js';
-import { processCountLimited } from '../../src/tools/sandbox-limits.js';
+import { pidsHierarchy, processCountLimited } from '../../src/tools/sandbox-limits.js';
 import { detectSandbox, runSandboxed, type SandboxMode } from '../../src/tools/sandbox.js';
 import { ToolUseError, type ToolResult } from '../../src/tools/types.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
@@ -49,6 +49,13 @@ function survivors(marker: string): string[] {
     }
   }
   return found;
+}
+
+/** pids cgroups that the process `pid` created and left behind. */
+function leftoverGroups(pid: number | undefined): string[] {
+  const hierarchy = pidsHierarchy();
+  if (hierarchy === undefined || !existsSync(hierarchy)) return [];
+  return readdirSync(hierarchy).filter((name) => name.startsWith(`loco-${pid}-`));
 }
 
 /** Whether `tail -f file` runs: the command has really started. */
@@ -138,6 +145,7 @@ for (const { mode, skip } of modes) {
         else child.stdin.end('exit\n');
         await new Promise((resolve) => child.once('exit', resolve));
         assert.deepEqual(survivors(file), []);
+        assert.deepEqual(leftoverGroups(child.pid), [], 'the run\'s pids cgroup was removed');
       });
     }
 
