@@ -13,7 +13,7 @@
 //   only by the memory limit per process, the timeout and the kill of the whole run.
 // The same bash prologue starts the allow-list watchdog (see WATCHDOG below).
 import { mkdir, rmdir, writeFile } from 'node:fs/promises';
-import { readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
@@ -127,6 +127,7 @@ export function pidsHierarchy(): string | undefined {
 export async function createPidsGroup(processes: number): Promise<PidsGroup | undefined> {
   const hierarchy = pidsHierarchy();
   if (hierarchy === undefined) return undefined;
+  if (groupCounter === 0) removeStaleGroups(hierarchy);
   const directory = path.join(hierarchy, `loco-${process.pid}-${++groupCounter}`);
   try {
     await mkdir(directory);
@@ -164,6 +165,23 @@ export async function createPidsGroup(processes: number): Promise<PidsGroup | un
       }
     },
   };
+}
+
+/** Empty groups left by loco processes that died by SIGKILL (no exit handler ran). */
+function removeStaleGroups(hierarchy: string): void {
+  try {
+    for (const name of readdirSync(hierarchy)) {
+      const owner = /^loco-(\d+)-\d+$/.exec(name)?.[1];
+      if (owner === undefined || existsSync(`/proc/${owner}`)) continue;
+      try {
+        rmdirSync(path.join(hierarchy, name));
+      } catch {
+        // still has members, or not ours to remove
+      }
+    }
+  } catch {
+    // unreadable hierarchy: nothing to sweep
+  }
 }
 
 /** Whether this machine caps a run's process count (RLIMIT_NPROC for non-root users, else a pids cgroup). */

@@ -157,6 +157,11 @@ for (const { mode, skip } of modes) {
       await new Promise((resolve) => child.once('exit', resolve));
       // --die-with-parent (bwrap) and the watchdog (allow-list) act when loco is gone, not before.
       await until(() => survivors(file).length === 0, 5000, 'the sandbox to die with loco');
+      // The next loco process removes the pids cgroup the killed one could not.
+      const next = spawnRunner(mode, tree.root, 'true');
+      next.stdin.end();
+      await new Promise((resolve) => next.once('exit', resolve));
+      assert.deepEqual(leftoverGroups(child.pid), []);
     });
   });
 
