@@ -1,15 +1,19 @@
 // Runs one shell command for the Bash tool with the strongest isolation this machine offers.
 // `bwrap` mode: bubblewrap gives a read-only view of the whole filesystem, a private /tmp, no
-// network, the user's home hidden, no capabilities. `allow-list` mode (no usable bubblewrap):
-// the caller has already checked the command against the read-only allow-list
-// (bash-policy.ts); here it still runs with a fixed working directory, a sanitized
-// environment, a timeout and bounded output.
-import { spawn } from 'node:child_process';
-import { constants as osConstants, homedir } from 'node:os';
+// network, the user's home hidden, no capabilities, a private pid namespace and a seccomp
+// filter without sockets (sandbox-seccomp.ts). `allow-list` mode (no usable bubblewrap): the
+// caller has already checked the command against the read-only allow-list (bash-policy.ts);
+// here it still runs with a fixed working directory and a sanitized environment. In both modes:
+// resource limits (sandbox-limits.ts), a timeout, bounded output, and no process outliving the
+// call (sandbox-process.ts).
+import { homedir } from 'node:os';
 import { access, constants as fsConstants, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isInside } from './paths.js';
 import { gitSafeEnvironment } from './sandbox-git.js';
+import { createPidsGroup, joinGroupArguments, limitedShellArguments, limitsFor, processLimitForUser, type ResourceLimits } from './sandbox-limits.js';
+import { runProcess } from './sandbox-process.js';
+import { seccompProgram } from './sandbox-seccomp.js';
 
 export type SandboxMode = 'bwrap' | 'allow-list';
 
@@ -25,6 +29,8 @@ export interface SandboxRunOptions {
   maxOutputBytes: number;
   /** Directories hidden behind an empty tmpfs in bwrap mode; defaults to the user's home. */
   hiddenPaths?: readonly string[];
+  /** Overrides of the default resource limits (sandbox-limits.ts). */
+  limits?: Partial<ResourceLimits>;
 }
 
 export interface SandboxRunResult {
@@ -41,14 +47,20 @@ export interface SandboxRunResult {
   durationMs: number;
 }
 
-/** Once this many bytes per kept byte were dropped, the command is stopped: nobody will see them. */
-const OUTPUT_KILL_FACTOR = 64;
-/** After the shell exits, how long descendants may hold the pipes open before we stop waiting. */
-const PIPE_GRACE_MS = 1000;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 // ---------------------------------------------------------------- detection
 
+/** Bytes the private /tmp of a bwrap run may hold (RAM-backed: without a cap, half the memory). */
+const TMP_BYTES = 512 * 1024 ** 2;
+
+interface BwrapFeatures {
+  usable: boolean;
+  /** `--size` for tmpfs mounts (bubblewrap 0.8 and later). */
+  tmpfsSize: boolean;
+}
+
+let probe: Promise<BwrapFeatures> | undefined;
 let detection: Promise<SandboxMode> | undefined;
 
 /**
@@ -57,59 +69,96 @@ let detection: Promise<SandboxMode> | undefined;
  * The answer is computed once per process.
  */
 export function detectSandbox(): Promise<SandboxMode> {
-  detection ??= probeBwrap();
+  detection ??= bwrapFeatures().then((features) => (features.usable ? 'bwrap' : 'allow-list'));
   return detection;
 }
 
-async function probeBwrap(): Promise<SandboxMode> {
+function bwrapFeatures(): Promise<BwrapFeatures> {
+  probe ??= probeBwrap();
+  return probe;
+}
+
+async function probeBwrap(): Promise<BwrapFeatures> {
   const bwrap = await findExecutable('bwrap');
-  if (bwrap === undefined) return 'allow-list';
-  const result = await runProcess(bwrap, [...bwrapIsolationArguments(), '--', 'true'], {
-    cwd: '/',
-    env: { PATH: DEFAULT_PATH },
-    timeoutMs: 10_000,
-    maxOutputBytes: 4096,
-  });
-  return result.exitCode === 0 && !result.timedOut ? 'bwrap' : 'allow-list';
+  if (bwrap === undefined) return { usable: false, tmpfsSize: false };
+  // The seccomp filter is part of the probe: where it cannot load (or kills everything on an
+  // unknown architecture), the allow-list is used instead of a sandbox without it.
+  const starts = async (tmpfsSize: boolean) => {
+    const result = await runProcess(bwrap, [...bwrapIsolationArguments(tmpfsSize), '--', 'true'], {
+      cwd: '/',
+      env: { PATH: DEFAULT_PATH },
+      timeoutMs: 10_000,
+      maxOutputBytes: 4096,
+      fd3: { input: seccompProgram() },
+    });
+    return result.exitCode === 0 && !result.timedOut;
+  };
+  if (await starts(true)) return { usable: true, tmpfsSize: true };
+  // Older bubblewrap: /tmp is not capped (tmpfs takes at most half the memory; each file is
+  // still capped by RLIMIT_FSIZE).
+  return { usable: await starts(false), tmpfsSize: false };
 }
 
 // ---------------------------------------------------------------- running
 
 export async function runSandboxed(command: string, options: SandboxRunOptions): Promise<SandboxRunResult> {
-  const shell = (await findExecutable('bash')) ?? (await findExecutable('sh')) ?? '/bin/sh';
-  const processOptions = {
-    cwd: options.cwd,
-    timeoutMs: options.timeoutMs,
-    signal: options.signal,
-    maxOutputBytes: options.maxOutputBytes,
-  };
+  const shell = await findExecutable('bash');
+  if (shell === undefined) throw new Error('bash is not installed; the Bash tool needs it');
+  const limits = { ...limitsFor(options.timeoutMs), ...options.limits };
+  // The model's command runs under hard resource limits (sandbox-limits.ts says which apply where).
+  const nproc = processLimitForUser(limits.processes);
+  // In allow-list mode a watchdog kills the run if loco dies without cleaning up (SIGKILL);
+  // in bwrap mode --die-with-parent does that.
+  const limitedShell = limitedShellArguments(shell, command, limits, nproc, options.mode === 'allow-list');
+  let program: string;
+  let args: string[];
+  let env: Record<string, string>;
   if (options.mode === 'allow-list') {
-    // `--`: a command starting with '-' is a command, never an option of the shell.
-    return runProcess(shell, ['-c', '--', command], { ...processOptions, env: allowListEnvironment(options.roots) });
+    [program, args, env] = [shell, limitedShell, allowListEnvironment(options.roots)];
+  } else {
+    const bwrap = await findExecutable('bwrap');
+    if (bwrap === undefined) throw new Error('bubblewrap (bwrap) is not installed; use the allow-list sandbox mode');
+    [program, args, env] = [bwrap, await bwrapArguments(shell, limitedShell, options), { PATH: DEFAULT_PATH }];
   }
-  const bwrap = await findExecutable('bwrap');
-  if (bwrap === undefined) throw new Error('bubblewrap (bwrap) is not installed; use the allow-list sandbox mode');
-  const args = await bwrapArguments(shell, command, options);
-  return runProcess(bwrap, args, { ...processOptions, env: { PATH: DEFAULT_PATH } });
+  const group = await createPidsGroup(limits.processes);
+  if (group !== undefined) [program, args] = joinGroupArguments(shell, group, program, args);
+  try {
+    return await runProcess(program, args, {
+      cwd: options.cwd,
+      env,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      maxOutputBytes: options.maxOutputBytes,
+      fd3: options.mode === 'bwrap' ? { input: seccompProgram() } : 'lifeline',
+      cleanupOnExit: group?.removeSync,
+    });
+  } finally {
+    await group?.remove();
+  }
 }
 
 /** Namespace and privilege flags shared by the probe and real runs. */
-function bwrapIsolationArguments(): string[] {
+function bwrapIsolationArguments(tmpfsSize: boolean): string[] {
   return [
     '--ro-bind', '/', '/',
     '--dev', '/dev',
     '--proc', '/proc',
+    ...(tmpfsSize ? ['--size', String(TMP_BYTES)] : []),
     '--tmpfs', '/tmp',
     '--unshare-net', '--unshare-pid', '--unshare-ipc', '--unshare-uts',
+    // The pid namespace's init is bwrap: when it dies, the kernel kills every process inside,
+    // whatever group or session they moved to; --die-with-parent kills it when loco dies.
     '--die-with-parent', '--new-session',
+    // File descriptor 3 carries the filter of sandbox-seccomp.ts (no sockets, no namespaces).
+    '--seccomp', '3',
     // When loco runs as root, bwrap would otherwise keep every capability, and CAP_SYS_ADMIN
     // could remount the read-only root writable.
     '--cap-drop', 'ALL',
   ];
 }
 
-async function bwrapArguments(shell: string, command: string, options: SandboxRunOptions): Promise<string[]> {
-  const args = bwrapIsolationArguments();
+async function bwrapArguments(shell: string, shellArguments: readonly string[], options: SandboxRunOptions): Promise<string[]> {
+  const args = bwrapIsolationArguments((await bwrapFeatures()).tmpfsSize);
   // Unix sockets stay connectable on a read-only mount (a session bus, docker.sock): hide the
   // directories that hold them, as well as the home directory.
   const socketDirectories = ['/run', '/var/run', process.env.XDG_RUNTIME_DIR].filter((entry): entry is string => Boolean(entry));
@@ -123,9 +172,12 @@ async function bwrapArguments(shell: string, command: string, options: SandboxRu
   }
   // Bound after the tmpfs mounts so that roots under /tmp or under the home stay visible.
   for (const root of new Set([...options.roots, options.cwd])) args.push('--ro-bind', root, root);
+  // The hiding mounts are made read-only last (the binds above need mount points in them):
+  // writable, they would be RAM to fill without the /tmp cap.
+  for (const directory of hidden) args.push('--remount-ro', directory);
   args.push('--clearenv');
   for (const [name, value] of Object.entries(baseEnvironment(sanitizedPath([])))) args.push('--setenv', name, value);
-  args.push('--chdir', options.cwd, '--', shell, '-c', '--', command);
+  args.push('--chdir', options.cwd, '--', shell, ...shellArguments);
   return args;
 }
 
@@ -183,135 +235,4 @@ export async function findExecutable(name: string): Promise<string | undefined> 
     }
   }
   return undefined;
-}
-
-// ---------------------------------------------------------------- process plumbing
-
-interface ProcessOptions {
-  cwd: string;
-  env: Record<string, string>;
-  timeoutMs: number;
-  signal?: AbortSignal;
-  maxOutputBytes: number;
-}
-
-/** Keeps the first `cap` bytes of a stream and counts the characters of the rest. */
-class BoundedOutput {
-  private readonly chunks: Buffer[] = [];
-  private kept = 0;
-  droppedBytes = 0;
-  droppedCharacters = 0;
-
-  constructor(private readonly cap: number) {}
-
-  push(chunk: Buffer): void {
-    const room = Math.max(0, this.cap - this.kept);
-    if (room > 0) {
-      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
-      this.chunks.push(part);
-      this.kept += part.length;
-    }
-    if (chunk.length > room) {
-      this.droppedBytes += chunk.length - room;
-      // UTF-8 continuation bytes (10xxxxxx) do not start a character.
-      for (let index = room; index < chunk.length; index++) if ((chunk[index] & 0xc0) !== 0x80) this.droppedCharacters++;
-    }
-  }
-
-  text(): string {
-    const decoded = new TextDecoder().decode(Buffer.concat(this.chunks));
-    // The cap may split a multi-byte character: drop its replacement character.
-    return this.droppedBytes > 0 && decoded.endsWith('\uFFFD') ? decoded.slice(0, -1) : decoded;
-  }
-}
-
-function runProcess(program: string, args: readonly string[], options: ProcessOptions): Promise<SandboxRunResult> {
-  const started = Date.now();
-  const stdout = new BoundedOutput(options.maxOutputBytes);
-  const stderr = new BoundedOutput(options.maxOutputBytes);
-  let timedOut = false;
-  let aborted = false;
-  let outputLimitExceeded = false;
-
-  return new Promise((resolve) => {
-    if (options.signal?.aborted) {
-      resolve(finish(started, stdout, stderr, 130, { timedOut, aborted: true, outputLimitExceeded }));
-      return;
-    }
-    // detached: the shell leads its own process group, so one kill reaches every descendant.
-    const child = spawn(program, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let exitCode: number | undefined;
-    let settled = false;
-    let graceTimer: NodeJS.Timeout | undefined;
-
-    const killGroup = () => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // the group is already gone
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, options.timeoutMs);
-    const onAbort = () => {
-      aborted = true;
-      killGroup();
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const hardLimit = options.maxOutputBytes * OUTPUT_KILL_FACTOR;
-    const collect = (output: BoundedOutput) => (chunk: Buffer) => {
-      output.push(chunk);
-      if (!outputLimitExceeded && stdout.droppedBytes + stderr.droppedBytes > hardLimit) {
-        outputLimitExceeded = true;
-        killGroup();
-      }
-    };
-    child.stdout.on('data', collect(stdout));
-    child.stderr.on('data', collect(stderr));
-
-    const settle = (code: number) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearTimeout(graceTimer);
-      options.signal?.removeEventListener('abort', onAbort);
-      child.stdout.destroy();
-      child.stderr.destroy();
-      resolve(finish(started, stdout, stderr, code, { timedOut, aborted, outputLimitExceeded }));
-    };
-    child.on('error', (error) => {
-      stderr.push(Buffer.from(`${program}: ${error.message}\n`));
-      settle(127);
-    });
-    child.on('exit', (code, signal) => {
-      exitCode = code ?? 128 + (signal === null ? 0 : (osConstants.signals[signal] ?? 0));
-      // A background descendant may keep the pipes open: kill it and stop waiting soon.
-      graceTimer = setTimeout(() => {
-        killGroup();
-        settle(exitCode ?? 1);
-      }, PIPE_GRACE_MS);
-    });
-    child.on('close', () => settle(exitCode ?? 1));
-  });
-}
-
-function finish(
-  started: number,
-  stdout: BoundedOutput,
-  stderr: BoundedOutput,
-  exitCode: number,
-  flags: { timedOut: boolean; aborted: boolean; outputLimitExceeded: boolean },
-): SandboxRunResult {
-  return {
-    stdout: stdout.text(),
-    stderr: stderr.text(),
-    exitCode,
-    ...flags,
-    droppedCharacters: stdout.droppedCharacters + stderr.droppedCharacters,
-    durationMs: Date.now() - started,
-  };
 }
