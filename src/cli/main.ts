@@ -5,6 +5,7 @@ import { LocoError } from '../errors.js';
 import { runAsk } from './ask.js';
 import { registerBatchCommand } from './batch.js';
 import { registerEvalCommand } from './eval.js';
+import { registerMcpCommand } from './mcp.js';
 import { registerModelCommand } from './model.js';
 import { registerProxyCommand } from './proxy.js';
 import { registerServeCommand } from './serve.js';
@@ -53,6 +54,7 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
   registerProxyCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerEvalCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerBatchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
+  registerMcpCommand(program, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   return program;
 }
 
