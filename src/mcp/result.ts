@@ -53,22 +53,28 @@ function stopNoteOf(stopReason: StopReason): string | undefined {
 
 export function buildExploreResult(input: Omit<ExploreFields, 'truncated'>, budget = RESULT_CHAR_BUDGET): ExploreResultParts {
   const full = input.answer;
-  let citations = input.citations;
-  let keep = full.length;
   const note = stopNoteOf(input.stopReason);
-  for (;;) {
+  const build = (keep: number, citations: Citation[]): ExploreResultParts & { size: number } => {
     const truncated = keep < full.length;
     const answer = truncated ? `${full.slice(0, keep)}\n[answer cut to fit the result limit: ${keep} of ${full.length} characters shown; the full text is in ${input.trace}]` : full;
     const structured: ExploreOutput = { ...input, answer, citations, truncated };
     const text = render(structured, note);
-    const size = text.length + JSON.stringify(structured).length;
-    if (size <= budget) return { text, structured };
-    if (keep === 0) {
-      if (citations.length === 0) return { text, structured };
-      citations = citations.slice(0, Math.floor(citations.length / 2));
-      continue;
-    }
-    // The answer appears twice and JSON may escape it: cut the overflow twice over.
-    keep = Math.max(0, keep - Math.ceil((size - budget) / 2) - 200);
+    return { text, structured, size: text.length + JSON.stringify(structured).length };
+  };
+  let citations = input.citations;
+  const whole = build(full.length, citations);
+  if (whole.size <= budget) return { text: whole.text, structured: whole.structured };
+  // Citations are small and worth more than the answer's tail; only when even an empty
+  // answer does not fit are they dropped from the end.
+  while (citations.length > 0 && build(0, citations).size > budget) citations = citations.slice(0, Math.floor(citations.length / 2));
+  // The size grows with the kept length (escaping included): find the longest that fits.
+  let low = 0;
+  let high = full.length - 1;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (build(middle, citations).size <= budget) low = middle;
+    else high = middle - 1;
   }
+  const best = build(low, citations);
+  return { text: best.text, structured: best.structured };
 }
