@@ -44,6 +44,8 @@ export interface McpCore {
   readonly queue: RunQueue;
   readonly traces: TraceStore;
   backend(): Promise<Backend>;
+  /** Keeps `run` in the set close() waits for, so the backend is never closed under a run. */
+  track<T>(run: Promise<T>): Promise<T>;
   runFinished(): void;
   status(): StatusReport;
   close(): Promise<void>;
@@ -57,6 +59,7 @@ export function createMcpCore(options: McpCoreOptions): McpCore {
   let loaded: Backend | undefined;
   let completed = 0;
   let closed = false;
+  const running = new Set<Promise<unknown>>();
 
   return {
     options,
@@ -81,6 +84,12 @@ export function createMcpCore(options: McpCoreOptions): McpCore {
       }
       return opening;
     },
+    track(run) {
+      const settled = run.then(() => undefined, () => undefined);
+      running.add(settled);
+      void settled.then(() => running.delete(settled));
+      return run;
+    },
     runFinished() {
       completed++;
     },
@@ -98,6 +107,8 @@ export function createMcpCore(options: McpCoreOptions): McpCore {
     },
     async close() {
       closed = true;
+      // Runs in flight were aborted with their requests (the transport closed); let them end.
+      await Promise.all(running);
       const pending = opening;
       opening = undefined;
       if (pending) await pending.then((backend) => backend.close(), () => undefined);

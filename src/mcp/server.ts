@@ -39,7 +39,7 @@ export function createLocoMcpServer(core: McpCore): McpServer {
       outputSchema: exploreOutputShape,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    (args, extra) => handleExplore(core, args, extra),
+    (args, extra) => core.track(handleExplore(core, args, extra)),
   );
 
   server.registerTool(

@@ -49,7 +49,7 @@ async function start(backend: Backend, options: { parallel?: number; token?: str
 }
 
 /** A backend whose turns wait for `open()` (or an abort); records when each abort arrived. */
-function gatedBackend(answer: string) {
+function gatedBackend(answer: string, options: { stopMs?: number } = {}) {
   const entered: Array<() => void> = [];
   const waitingForEntry: Array<(value: void) => void> = [];
   let gate!: () => void;
@@ -57,9 +57,23 @@ function gatedBackend(answer: string) {
   let sawAbort!: (at: number) => void;
   const abortSeen = new Promise<number>((resolve) => (sawAbort = resolve));
   let calls = 0;
+  let active = 0;
+  const closedWith: number[] = [];
   const backend: Backend = {
     info: { description: 'gated test backend' },
     async *stream(_request, signal): AsyncGenerator<BackendEvent> {
+      active++;
+      try {
+        yield* turn(signal);
+      } finally {
+        active--;
+      }
+    },
+    close: async () => {
+      closedWith.push(active);
+    },
+  };
+  async function* turn(signal: AbortSignal | undefined): AsyncGenerator<BackendEvent> {
       calls++;
       (waitingForEntry.shift() ?? (() => entered.push(() => undefined)))();
       const aborted = new Promise<void>((resolve) => {
@@ -70,16 +84,18 @@ function gatedBackend(answer: string) {
       const usage = { promptTokens: 10, cachedTokens: 0, completionTokens: 1 };
       if (signal?.aborted) {
         sawAbort(Date.now());
+        // Like an engine finishing its current token before it stops.
+        if (options.stopMs) await new Promise((resolve) => setTimeout(resolve, options.stopMs));
         yield { type: 'finish', reason: 'aborted', usage, text: '' };
         return;
       }
       yield { type: 'text-delta', text: answer };
       yield { type: 'finish', reason: 'stop', usage, text: answer };
-    },
-    close: async () => undefined,
-  };
+  }
   return {
     backend,
+    /** For each close(): how many turns were still streaming. */
+    closedWith,
     /** Resolves with the time the first turn saw its abort signal. */
     abortSeen,
     calls: () => calls,
@@ -231,4 +247,19 @@ test('http: only the latest traces are kept as resources', async () => {
   } finally {
     await harness.close();
   }
+});
+
+test('http: shutting down aborts calls in flight and closes the backend only after they ended', { timeout: 20_000 }, async () => {
+  const gated = gatedBackend('never sent', { stopMs: 100 });
+  const harness = await start(gated.backend);
+  const client = await harness.connect();
+  const entered = gated.nextEntry();
+  const call = client.callTool({ name: 'explore', arguments: { question: 'long one' } });
+  call.catch(() => undefined);
+  await entered;
+  await harness.server.close();
+  await harness.core.close();
+  await gated.abortSeen;
+  assert.deepEqual(gated.closedWith, [0]);
+  await client.close();
 });
