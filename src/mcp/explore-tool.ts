@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { explore } from '../agent/explorer.js';
 import type { AgentEvent, AgentResult } from '../agent/events.js';
 import { createRecordingBackend } from '../backends/recording.js';
+import type { Backend } from '../backends/types.js';
 import { createPathPolicy, resolveAllowedPath } from '../tools/paths.js';
 import { extractCitations } from './citations.js';
 import type { McpCore } from './core.js';
@@ -73,7 +74,7 @@ export async function handleExplore(core: McpCore, args: ExploreInput, extra: Ex
   const release = await core.queue.acquire(extra.signal);
   if (!release) return errorResult('cancelled while waiting for a free slot');
   try {
-    let backend;
+    let backend: Backend;
     try {
       backend = await core.backend();
     } catch (error) {

@@ -263,3 +263,25 @@ test('http: shutting down aborts calls in flight and closes the backend only aft
   assert.deepEqual(gated.closedWith, [0]);
   await client.close();
 });
+
+test('http: thoroughness sets the turn limit and max_turns overrides it', async () => {
+  const glob = { type: 'assistant' as const, text: '<tool_call>\n{"name": "Glob", "arguments": {"pattern": "**/*.py"}}\n</tool_call>' };
+  const backend = createFakeBackend(Array.from({ length: 60 }, () => glob));
+  const harness = await start(backend);
+  try {
+    const client = await harness.connect();
+    const turnsFor = async (args: Record<string, unknown>) => {
+      const before = backend.requests.length;
+      const result = await client.callTool({ name: 'explore', arguments: { question: 'keep looking', ...args } });
+      assert.equal((result.structuredContent as { stopReason: string }).stopReason, 'max-turns');
+      assert.match(textOf(result), /reached its turn limit/);
+      return backend.requests.length - before;
+    };
+    // The limit's turns, then one tool-free turn that asks for the answer.
+    assert.equal(await turnsFor({ thoroughness: 'quick' }), 5);
+    assert.equal(await turnsFor({}), 11);
+    assert.equal(await turnsFor({ thoroughness: 'thorough', max_turns: 2 }), 3);
+  } finally {
+    await harness.close();
+  }
+});
