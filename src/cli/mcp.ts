@@ -27,6 +27,7 @@ export interface McpFlags extends AskFlags {
   host?: string;
   port?: string;
   tokenEnv?: string;
+  allowedHost?: string[];
   parallel?: string;
   traces?: string;
 }
@@ -91,7 +92,7 @@ export async function runMcp(flags: McpFlags, io: McpCommandIo): Promise<number>
       log(`loco mcp: serving on stdio; roots ${roots.join(', ')}; ${parallel} at once (sandbox: ${sandbox})`);
       await serveStdio(core, io.stdin, protocolOut, stop.signal);
     } else {
-      const server = await startMcpHttp(core, { host: flags.host ?? '127.0.0.1', port, token });
+      const server = await startMcpHttp(core, { host: flags.host ?? '127.0.0.1', port, token, allowedHosts: flags.allowedHost });
       log(`loco mcp: listening on ${server.url}${token ? ' (bearer token required)' : ''}; roots ${roots.join(', ')}; ${parallel} at once (sandbox: ${sandbox})`);
       await new Promise<void>((resolve) => {
         if (stop.signal.aborted) resolve();
@@ -131,6 +132,7 @@ export function registerMcpCommand(program: Command, io: McpCommandIo): Command 
     .option('--host <host>', 'HTTP: address to listen on (default 127.0.0.1)')
     .option('--port <n>', 'HTTP: port, 0 for any free one (default 8765)')
     .option('--token-env <NAME>', 'HTTP: require Authorization: Bearer <token>, the token read from this environment variable')
+    .option('--allowed-host <name>', 'HTTP: another host name clients may use in the Host header (repeatable; loopback names and --host are always allowed)', collect)
     .option('--parallel <n>', 'explore calls running at once (the embedded engine\'s slots); more wait in line (default 4)')
     .option('--traces <n>', 'run traces kept as loco://traces/<id> resources (default 20)')
     .option('-b, --backend <spec>', 'gguf:<file.gguf>, an OpenAI-compatible base URL or fake:<script.jsonl>; env LOCO_BACKEND; default: the embedded engine on the default model')

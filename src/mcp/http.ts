@@ -19,6 +19,8 @@ export interface McpHttpOptions {
   port: number;
   /** Required as `Authorization: Bearer <token>` when set. */
   token?: string;
+  /** More host names clients may use (a LAN name when listening beyond loopback). */
+  allowedHosts?: readonly string[];
 }
 
 export interface McpHttpServer {
@@ -131,7 +133,7 @@ export async function startMcpHttp(core: McpCore, options: McpHttpOptions): Prom
   });
   const port = (http.address() as AddressInfo).port;
   const loopback = ['127.0.0.1', 'localhost', '[::1]'];
-  allowedHosts = [...new Set([...loopback, hostForUrl(options.host)])].map((name) => `${name}:${port}`);
+  allowedHosts = [...new Set([...loopback, hostForUrl(options.host), ...(options.allowedHosts ?? [])])].map((name) => `${name}:${port}`);
 
   return {
     url: `http://${hostForUrl(options.host)}:${port}${MCP_PATH}`,

@@ -26,9 +26,9 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function start(backend: Backend, options: { parallel?: number; token?: string; traceLimit?: number } = {}): Promise<Harness> {
+async function start(backend: Backend, options: { parallel?: number; token?: string; traceLimit?: number; allowedHosts?: string[] } = {}): Promise<Harness> {
   const core = createMcpCore({ roots: [tree.root], sandbox: 'allow-list', parallel: options.parallel ?? 4, traceLimit: options.traceLimit, openBackend: async () => backend, log: () => undefined });
-  const server = await startMcpHttp(core, { host: '127.0.0.1', port: 0, token: options.token });
+  const server = await startMcpHttp(core, { host: '127.0.0.1', port: 0, token: options.token, allowedHosts: options.allowedHosts });
   const clients: Client[] = [];
   return {
     core,
@@ -281,6 +281,19 @@ test('http: thoroughness sets the turn limit and max_turns overrides it', async 
     assert.equal(await turnsFor({ thoroughness: 'quick' }), 5);
     assert.equal(await turnsFor({}), 11);
     assert.equal(await turnsFor({ thoroughness: 'thorough', max_turns: 2 }), 3);
+  } finally {
+    await harness.close();
+  }
+});
+
+test('http: a host name given with --allowed-host is accepted; others still get 403', async () => {
+  const harness = await start(createFakeBackend([]), { allowedHosts: ['devbox.lan'] });
+  try {
+    const port = new URL(harness.server.url).port;
+    const allowed = await rawRequest(harness.server.url, { host: `devbox.lan:${port}` }, INITIALIZE);
+    assert.equal(allowed.status, 200, allowed.body);
+    assert.equal((await rawRequest(harness.server.url, { host: `other.lan:${port}` }, INITIALIZE)).status, 403);
+    assert.equal((await rawRequest(harness.server.url, { host: `localhost:${port}` }, INITIALIZE)).status, 200);
   } finally {
     await harness.close();
   }
