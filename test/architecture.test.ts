@@ -25,6 +25,7 @@ const RANKS: Record<string, number> = {
   serve: 4,
   batch: 4,
   eval: 4,
+  mcp: 4,
   // Built on batch's run layout and eval's report pieces.
   'explore-bench': 5,
   cli: 6,

@@ -6,6 +6,7 @@ import { runAsk } from './ask.js';
 import { registerBatchCommand } from './batch.js';
 import { registerBenchCommand } from './bench.js';
 import { registerEvalCommand } from './eval.js';
+import { registerMcpCommand } from './mcp.js';
 import { registerModelCommand } from './model.js';
 import { registerProxyCommand } from './proxy.js';
 import { registerServeCommand } from './serve.js';
@@ -55,6 +56,7 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
   registerEvalCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerBatchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerBenchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
+  registerMcpCommand(program, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   return program;
 }
 

@@ -13,7 +13,20 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { SandboxRunResult } from './sandbox.js';
+
+export interface SandboxRunResult {
+  stdout: string;
+  stderr: string;
+  /** The shell's exit status; 128 + signal number when it was killed by a signal. */
+  exitCode: number;
+  timedOut: boolean;
+  aborted: boolean;
+  /** Characters read past `maxOutputBytes` and dropped (both streams together). */
+  droppedCharacters: number;
+  /** The command kept writing far past the cap and was stopped. */
+  outputLimitExceeded: boolean;
+  durationMs: number;
+}
 
 export interface ProcessOptions {
   cwd: string;

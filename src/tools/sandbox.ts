@@ -12,7 +12,7 @@ import path from 'node:path';
 import { isInside } from './paths.js';
 import { gitSafeEnvironment } from './sandbox-git.js';
 import { createPidsGroup, joinGroupArguments, limitedShellArguments, limitsFor, processLimitForUser, type ResourceLimits } from './sandbox-limits.js';
-import { runProcess } from './sandbox-process.js';
+import { runProcess, type SandboxRunResult } from './sandbox-process.js';
 import { seccompProgram } from './sandbox-seccomp.js';
 
 export type SandboxMode = 'bwrap' | 'allow-list';
@@ -33,19 +33,7 @@ export interface SandboxRunOptions {
   limits?: Partial<ResourceLimits>;
 }
 
-export interface SandboxRunResult {
-  stdout: string;
-  stderr: string;
-  /** The shell's exit status; 128 + signal number when it was killed by a signal. */
-  exitCode: number;
-  timedOut: boolean;
-  aborted: boolean;
-  /** Characters read past `maxOutputBytes` and dropped (both streams together). */
-  droppedCharacters: number;
-  /** The command kept writing far past the cap and was stopped. */
-  outputLimitExceeded: boolean;
-  durationMs: number;
-}
+export type { SandboxRunResult } from './sandbox-process.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
