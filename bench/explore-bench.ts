@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseAnswer } from '../src/explore-bench/citations.js';
 import { functionTruths } from '../src/explore-bench/function-truth.js';
 import { makeTasks } from '../src/explore-bench/make.js';
-import { seededRandom } from '../src/explore-bench/random.js';
+import { seededRandom } from '../src/random.js';
 import { readRunFolder } from '../src/explore-bench/run-dir.js';
 import { scoreRuns } from '../src/explore-bench/scoring.js';
 

@@ -4,7 +4,7 @@
 // LOCO_FAKE_DELAY_MS slows `fake:` backends per chunk, so tests and demos can stop a run midway.
 import { wholeNumberFlag } from '../flags.js';
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { addExplorerOptions } from './explorer-options.js';
 import { createBackendFromSpec } from '../backends/spec.js';
 import type { Backend } from '../backends/types.js';
 import { loadQueries } from '../batch/input.js';
@@ -150,33 +150,21 @@ export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io
 
 /** Adds `loco batch …` to the program. */
 export function registerBatchCommand(program: Command, io: BatchCommandIo): Command {
-  return program
-    .command('batch')
-    .description('Answer every query of a file about a codebase: one <id>.md answer and one replayable trace per query, a summary.json, resumable (a rerun skips answered queries)')
-    .argument('<queries>', 'a file of `id<TAB>query` lines, or JSONL {"id", "query", "repo"?} (repo relative to the file); blank lines and # comments are skipped')
-    .requiredOption('-o, --out <dir>', 'folder for <id>.md answers, traces/<id>.jsonl and summary.json (created if missing)')
+  return addExplorerOptions(
+    program
+      .command('batch')
+      .description('Answer every query of a file about a codebase: one <id>.md answer and one replayable trace per query, a summary.json, resumable (a rerun skips answered queries)')
+      .argument('<queries>', 'a file of `id<TAB>query` lines, or JSONL {"id", "query", "repo"?} (repo relative to the file); blank lines and # comments are skipped')
+      .requiredOption('-o, --out <dir>', 'folder for <id>.md answers, traces/<id>.jsonl and summary.json (created if missing)'),
+  )
     .option('-r, --repo <dir>', 'the codebase every query explores (JSONL entries may name their own)')
     .option('-c, --concurrency <n>', `queries run at once, sharing one backend (default ${DEFAULT_CONCURRENCY}; the embedded engine gets one sequence each)`)
-    .option('-b, --backend <spec>', 'gguf:<file.gguf> (in-process), an OpenAI-compatible base URL or fake:<script.jsonl>; env LOCO_BACKEND; default: the embedded engine on the default model')
     .option('--template <file>', 'prompt template with {question}, {project} (the repo folder name) and {repo} (its path); {{ and }} write braces')
     .option('--retries <n>', 'times a query is run again when its backend failed, with backoff and jitter (default 2)')
     .option('--timeout-per-query <s>', 'seconds a query may take, retries included, before it is marked timed-out (default: no limit)')
     .option('--max-turns <n>', 'most assistant turns per query before its final answer is requested (default 10)')
     .option('--max-tokens <n>', `most tokens per reply (default ${DEFAULT_SAMPLING.maxTokens})`)
     .option('--force', 'run every query again: existing answers are removed first, so an interrupted forced run resumes without --force')
-    .option('-m, --model <name>', 'model name to ask the backend for; env LOCO_MODEL')
-    .option('-t, --temperature <t>', 'sampling temperature (default 0.7)')
-    .option('--context-budget <tokens>', 'largest prompt to send, in tokens (default 50000)')
-    .addOption(new Option('--sandbox <mode>', 'how Bash is confined').choices(['auto', 'bwrap', 'allow-list']).default('auto'))
-    .addOption(new Option('--prompt-style <style>', 'system prompt variant').choices(['training', 'qwen-tools']).default('training'))
-    .addOption(new Option('--server-kind <kind>', 'server differences to account for').choices(['llamacpp', 'vllm', 'ollama', 'openrouter', 'openai']))
-    .option('--no-subagents', 'do not offer the Task tool')
-    .option('--threads <n>', 'embedded engine: CPU threads (default by model size and cores)')
-    .option('--ctx-size <tokens>', 'embedded engine: context size per sequence (default by memory, up to 16384)')
-    .option('--gpu-layers <n|auto>', 'embedded engine: layers on the GPU; 0 forces the CPU (default auto)')
-    .option('--constrain', "embedded engine: constrain every tool call's JSON to the tools' schemas with a grammar")
-    .option('--models-dir <dir>', 'where models are cached (env LOCO_MODELS_DIR; default ~/.cache/loco/models)')
-    .option('--no-pull', 'do not download the default model when it is missing')
     .action(async (queries: string, flags: BatchFlags, command: Command) => {
       io.setExitCode(await runBatchCommand(queries, flags, io, resumeCommand(command, queries)));
     });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `loco` command line: thin commands that parse flags, call a module and print.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { addExplorerOptions } from './explorer-options.js';
 import { LocoError } from '../errors.js';
 import { runAsk } from './ask.js';
 import { registerBatchCommand } from './batch.js';
@@ -22,29 +23,17 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
     .configureOutput({ outputError: (text, write) => write(text) })
     .showHelpAfterError('(run with --help for usage)');
 
-  program
-    .command('ask')
-    .description('Answer a question about the code in <dir> with the local model and its read-only tools')
-    .argument('<dir>', 'the directory to explore (the only place the tools may look)')
-    .argument('<question...>', 'the question, in plain words')
-    .option('-b, --backend <spec>', 'gguf:<file.gguf> (in-process), an OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1) or fake:<script.jsonl>; env LOCO_BACKEND; default: the embedded engine on the default model')
-    .option('-m, --model <name>', 'model name to ask the backend for; env LOCO_MODEL')
+  addExplorerOptions(
+    program
+      .command('ask')
+      .description('Answer a question about the code in <dir> with the local model and its read-only tools')
+      .argument('<dir>', 'the directory to explore (the only place the tools may look)')
+      .argument('<question...>', 'the question, in plain words'),
+  )
     .option('--max-turns <n>', 'most assistant turns before the final answer is requested (default 10)')
-    .option('-t, --temperature <t>', 'sampling temperature (default 0.7; top_p 0.8 and top_k 20 are fixed)')
-    .option('--context-budget <tokens>', 'largest prompt to send, in tokens (default 50000)')
     .option('--json', 'print one JSON object {answer, turns, toolCalls, usage} instead of the answer')
     .option('--trace <file.jsonl>', 'write every turn, tool call and result to a JSONL file (replayable with --backend fake:<file>)')
     .option('--allow-write', 'offer the Write and Edit tools (the explorer is read-only by default)')
-    .addOption(new Option('--sandbox <mode>', 'how Bash is confined').choices(['auto', 'bwrap', 'allow-list']).default('auto'))
-    .addOption(new Option('--prompt-style <style>', 'system prompt variant').choices(['training', 'qwen-tools']).default('training'))
-    .addOption(new Option('--server-kind <kind>', 'server differences to account for').choices(['llamacpp', 'vllm', 'ollama', 'openrouter', 'openai']))
-    .option('--no-subagents', 'do not offer the Task tool')
-    .option('--threads <n>', 'embedded engine: CPU threads (default by model size and cores)')
-    .option('--ctx-size <tokens>', 'embedded engine: context size per conversation (default by memory, up to 16384)')
-    .option('--gpu-layers <n|auto>', 'embedded engine: layers on the GPU; 0 forces the CPU (default auto)')
-    .option('--constrain', 'embedded engine: constrain every tool call\'s JSON to the tools\' schemas with a grammar')
-    .option('--models-dir <dir>', 'where models are cached (env LOCO_MODELS_DIR; default ~/.cache/loco/models)')
-    .option('--no-pull', 'do not download the default model when it is missing')
     .option('-v, --verbose', 'show progress on stderr even when it is not a terminal')
     .action(async (dir: string, question: string[], flags) => {
       const code = await runAsk(dir, question, flags, { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: io.signal });

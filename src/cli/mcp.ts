@@ -4,7 +4,7 @@
 // The backend is resolved exactly as `loco ask` resolves it.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { createBackendFromSpec } from '../backends/spec.js';
 import { backendOptionsOf, resolveAskConfig, type AskFlags } from '../config/ask-config.js';
 import { LocoError } from '../errors.js';
@@ -14,6 +14,7 @@ import { installPlan, MCP_CLIENTS, writeInstall, type McpClient } from '../mcp/i
 import { guardStdout, serveStdio } from '../mcp/stdio.js';
 import { detectSandbox } from '../tools/sandbox.js';
 import type { CommandIo } from './io.js';
+import { addExplorerOptions } from './explorer-options.js';
 import { defaultBackendSpec } from './model.js';
 
 export interface McpCommandIo extends CommandIo {
@@ -124,9 +125,9 @@ export async function runMcpInstall(client: string, flags: { write?: boolean; fi
 /** Adds `loco mcp` and `loco mcp install` to the program. */
 export function registerMcpCommand(program: Command, io: McpCommandIo): Command {
   const collect = (value: string, previous: string[] = []) => [...previous, value];
-  const mcp = program
-    .command('mcp')
-    .description('Serve the local explorer as an MCP tool (`explore`) for Claude Code, Codex, Cursor and any MCP client')
+  const mcp = addExplorerOptions(
+    program.command('mcp').description('Serve the local explorer as an MCP tool (`explore`) for Claude Code, Codex, Cursor and any MCP client'),
+  )
     .option('--root <dir>', 'a directory the explorer may read (repeatable; default the working directory)', collect)
     .option('--http', 'serve Streamable HTTP instead of stdio')
     .option('--host <host>', 'HTTP: address to listen on (default 127.0.0.1)')
@@ -135,20 +136,6 @@ export function registerMcpCommand(program: Command, io: McpCommandIo): Command 
     .option('--allowed-host <name>', 'HTTP: another host name clients may use in the Host header (repeatable; loopback names and --host are always allowed)', collect)
     .option('--parallel <n>', 'explore calls running at once (the embedded engine\'s slots); more wait in line (default 4)')
     .option('--traces <n>', 'run traces kept as loco://traces/<id> resources (default 20)')
-    .option('-b, --backend <spec>', 'gguf:<file.gguf>, an OpenAI-compatible base URL or fake:<script.jsonl>; env LOCO_BACKEND; default: the embedded engine on the default model')
-    .option('-m, --model <name>', 'model name to ask the backend for; env LOCO_MODEL')
-    .option('-t, --temperature <t>', 'sampling temperature (default 0.7)')
-    .option('--context-budget <tokens>', 'largest prompt to send, in tokens (default 50000)')
-    .addOption(new Option('--sandbox <mode>', 'how Bash is confined').choices(['auto', 'bwrap', 'allow-list']).default('auto'))
-    .addOption(new Option('--prompt-style <style>', 'system prompt variant').choices(['training', 'qwen-tools']).default('training'))
-    .addOption(new Option('--server-kind <kind>', 'server differences to account for').choices(['llamacpp', 'vllm', 'ollama', 'openrouter', 'openai']))
-    .option('--no-subagents', 'do not offer the Task tool')
-    .option('--threads <n>', 'embedded engine: CPU threads')
-    .option('--ctx-size <tokens>', 'embedded engine: context size per conversation')
-    .option('--gpu-layers <n|auto>', 'embedded engine: layers on the GPU; 0 forces the CPU')
-    .option('--constrain', 'embedded engine: constrain tool-call JSON with a grammar')
-    .option('--models-dir <dir>', 'where models are cached (env LOCO_MODELS_DIR)')
-    .option('--no-pull', 'do not download the default model when it is missing')
     .action(async (flags: McpFlags) => io.setExitCode(await runMcp(flags, io)));
   mcp
     .command('install')

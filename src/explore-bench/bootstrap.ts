@@ -1,7 +1,7 @@
 // Uncertainty for bench means: seeded percentile bootstrap intervals over tasks, and a paired
 // comparison of two runs on the same tasks (paired bootstrap of the mean difference, and the
 // exact two-sided sign test on wins and losses).
-import { seededRandom } from './random.js';
+import { seededRandom } from '../random.js';
 
 export interface Interval {
   low: number;

@@ -4,7 +4,7 @@
 // run on the whole log; the diff is computed only for the seeded sample that is kept.
 import type { GitRepo } from './git.js';
 import { checkLeak } from './leak-check.js';
-import { shuffled } from './random.js';
+import { shuffled } from '../random.js';
 import { exclusionOf } from './source-files.js';
 import type { BenchTask } from './task-file.js';
 import { oldSideRanges } from './unified-diff.js';

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../atomic-write.js';
 import { openRepo, resolveCommit } from './git.js';
 import { makeHistoryTasks, type KindReport } from './history-tasks.js';
 import { readImport } from './import-tasks.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '../random.js';
 import { LANGUAGES } from './source-files.js';
 import { makeSymbolTasks } from './symbol-tasks.js';
 import { writeTasks, type BenchTask, type TaskKind } from './task-file.js';

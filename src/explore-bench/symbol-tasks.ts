@@ -6,7 +6,7 @@ import type { GitRepo } from './git.js';
 import { readFilesAt } from './git.js';
 import type { KindReport } from './history-tasks.js';
 import { checkLeak } from './leak-check.js';
-import { shuffled } from './random.js';
+import { shuffled } from '../random.js';
 import { exclusionOf } from './source-files.js';
 import { definitionsIn, docSummary, grammarFor, type Definition } from './symbols.js';
 import type { BenchTask } from './task-file.js';

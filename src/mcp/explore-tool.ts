@@ -47,14 +47,23 @@ async function explorationDirectory(core: McpCore, input: string | undefined): P
   return real;
 }
 
-function progressReporter(extra: Extra): (message: string) => void {
+interface ProgressReporter {
+  (message: string): void;
+  /** Resolves once every notification is sent: the result must not overtake them (a client drops progress after its result). */
+  sent(): Promise<void>;
+}
+
+function progressReporter(extra: Extra): ProgressReporter {
   const token = extra._meta?.progressToken;
-  if (token === undefined) return () => undefined;
   let progress = 0;
-  return (message) => {
+  let chain: Promise<void> = Promise.resolve();
+  const report = (message: string): void => {
+    if (token === undefined) return;
     progress += 1;
-    extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, message } }).catch(() => undefined);
+    const params = { progressToken: token, progress, message };
+    chain = chain.then(() => extra.sendNotification({ method: 'notifications/progress', params })).catch(() => undefined);
   };
+  return Object.assign(report, { sent: () => chain });
 }
 
 function progressMessage(event: AgentEvent): string | undefined {
@@ -104,6 +113,7 @@ export async function handleExplore(core: McpCore, args: ExploreInput, extra: Ex
         },
       });
       await recorded.flush();
+      await report.sent();
     } finally {
       core.runFinished();
     }

@@ -12,7 +12,7 @@ import { runBatch, type BatchProgressEvent, type BatchRunOptions } from '../../s
 import type { BatchSummary } from '../../src/batch/summary.js';
 import { parseTemplate } from '../../src/batch/template.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
-import { seededRandom } from '../support/seeded-random.js';
+import { seededRandom } from '../../src/random.js';
 import { createFlakyBackend, createGaugedBackend, listFiles, scriptedBatch, type ScriptedBatch } from './scripted.js';
 
 let repo: TempTree;

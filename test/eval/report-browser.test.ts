@@ -3,32 +3,16 @@
 // error, no request beyond the file itself, the three charts must be drawn, and a
 // screenshot must show a real page (many colours, plenty of ink), not a blank one.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { createFakeBackend } from '../../src/backends/fake.js';
 import { runEvaluation } from '../../src/eval/evaluate.js';
 import { writeReportFiles } from '../../src/eval/report-files.js';
 import { parseSamples } from '../../src/eval/samples.js';
 import { DEFAULT_SAMPLING } from '../../src/protocol/messages.js';
-import { skipUnless } from '../support/required-tools.js';
+import { chromiumSkip, withReportPage } from '../support/chromium.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
 import { CASES, fakeEntries, samplesJsonl } from './fixtures.js';
-
-const CHROMIUM = process.env.LOCO_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let tree: TempTree;
 let reportFile: string;
@@ -45,26 +29,8 @@ before(async () => {
 });
 after(() => tree.cleanup());
 
-test('report.html renders in headless Chromium with no console errors', { skip: skipUnless(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install chromium)`), timeout: 120_000 }, async () => {
-  const { chromium } = await import('playwright-core');
-  const profile = await mkdtemp(path.join(os.tmpdir(), 'loco-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1100, height: 900 },
-  });
-  try {
-    const page = await context.newPage();
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('request', (request) => requests.push(request.url()));
-    await page.goto(pathToFileURL(reportFile).href, { waitUntil: 'load' });
-
+test('report.html renders in headless Chromium with no console errors', { skip: chromiumSkip(), timeout: 120_000 }, async () => {
+  await withReportPage(reportFile, async ({ page, context, problems, requests, url }) => {
     assert.equal(await page.title(), 'loco eval report');
     assert.equal(await page.locator('#tool-chart rect').count() > 6, true);
     assert.equal(await page.locator('#confusion-chart rect').count(), 4);
@@ -97,13 +63,10 @@ test('report.html renders in headless Chromium with no console errors', { skip: 
     }, screenshot.toString('base64'));
 
     assert.deepEqual(problems, []);
-    assert.deepEqual(requests, [pathToFileURL(reportFile).href]);
+    assert.deepEqual(requests, [url]);
     assert.equal(ink.width, 1100);
     assert.ok(ink.height > 1200, `page height ${ink.height}`);
     assert.ok(ink.colours > 50, `only ${ink.colours} colours`);
     assert.ok(ink.nonWhite > 0.05, `only ${(ink.nonWhite * 100).toFixed(1)}% of pixels are not white`);
-  } finally {
-    await context.close();
-    await rm(profile, { recursive: true, force: true });
-  }
+  });
 });

@@ -2,22 +2,17 @@
 // error, no request beyond the file, bars with intervals for every run and metric, one point
 // per run in the F1-against-tokens chart, and a screenshot with real ink.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import type { QueryRecord } from '../../src/batch/summary.js';
 import { writeScoreFiles } from '../../src/explore-bench/report-files.js';
 import type { RunFolder } from '../../src/explore-bench/run-dir.js';
 import { scoreRuns } from '../../src/explore-bench/scoring.js';
 import type { BenchTask } from '../../src/explore-bench/task-file.js';
-import { skipUnless } from '../support/required-tools.js';
-import { seededRandom } from '../support/seeded-random.js';
+import { chromiumSkip, withReportPage } from '../support/chromium.js';
+import { seededRandom } from '../../src/random.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
 
-const CHROMIUM = process.env.LOCO_CHROMIUM ?? '/usr/bin/chromium';
 const RUNS = ['bm25', 'loco-4b', 'oracle'];
 let tree: TempTree;
 let reportFile: string;
@@ -52,25 +47,8 @@ before(async () => {
 });
 after(() => tree.cleanup());
 
-test('the bench report.html renders in headless Chromium with its charts and no errors', { skip: skipUnless(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install chromium)`), timeout: 120_000 }, async () => {
-  const { chromium } = await import('playwright-core');
-  const profile = await mkdtemp(path.join(os.tmpdir(), 'loco-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1100, height: 900 },
-  });
-  try {
-    const page = await context.newPage();
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('request', (request) => requests.push(request.url()));
-    await page.goto(pathToFileURL(reportFile).href, { waitUntil: 'load' });
+test('the bench report.html renders in headless Chromium with its charts and no errors', { skip: chromiumSkip(), timeout: 120_000 }, async () => {
+  await withReportPage(reportFile, async ({ page, problems, requests, url }) => {
     assert.equal(await page.title(), 'loco explore-bench report');
     assert.equal(await page.locator('#score-chart rect.score').count(), 3 * RUNS.length);
     assert.equal(await page.locator('#score-chart line.interval').count(), 3 * RUNS.length);
@@ -84,9 +62,6 @@ test('the bench report.html renders in headless Chromium with its charts and no 
     const screenshot = await page.screenshot({ fullPage: true });
     assert.ok(screenshot.length > 20_000, `screenshot of ${screenshot.length} bytes`);
     assert.deepEqual(problems, []);
-    assert.deepEqual(requests, [pathToFileURL(reportFile).href]);
-  } finally {
-    await context.close();
-    await rm(profile, { recursive: true, force: true });
-  }
+    assert.deepEqual(requests, [url]);
+  });
 });

@@ -3,30 +3,17 @@
 // starts the built `loco mcp` over stdio (--mcp-config), the scripted local model explores a
 // real tree, and the citations come back to the main agent as its tool_result.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { before, describe, it } from 'node:test';
-import { ensureClaudeCode, CLAUDE_CODE_VERSION } from '../support/claude-code.js';
+import { CLAUDE_CODE_VERSION, ensureClaudeCode, firstToolResultText, runClaudeCode } from '../support/claude-code.js';
 import { skipUnless } from '../support/required-tools.js';
 import { CLI } from '../support/run-cli.js';
 import { startFakeAnthropic, type FakeAnswer, type RecordedRequest } from '../proxy/fake-anthropic.js';
 import { CONFIG_PY, findConfigScript, writeScript } from './support.js';
 
 const EXPLORE_TOOL = 'mcp__loco__explore';
-
-function toolResultText(request: RecordedRequest): string | undefined {
-  for (const message of request.body.messages as Array<{ content: unknown }>) {
-    if (!Array.isArray(message.content)) continue;
-    for (const block of message.content as Array<{ type: string; content?: unknown }>) {
-      if (block.type !== 'tool_result') continue;
-      return typeof block.content === 'string' ? block.content : (block.content as Array<{ text?: string }>).map((part) => part.text ?? '').join('\n');
-    }
-  }
-  return undefined;
-}
 
 function offersExplore(request: RecordedRequest): boolean {
   return ((request.body.tools ?? []) as Array<{ name: string }>).some((tool) => tool.name === EXPLORE_TOOL);
@@ -35,7 +22,7 @@ function offersExplore(request: RecordedRequest): boolean {
 /** The main agent: call loco's explore tool, then repeat its first citation line. */
 function mainAgent(request: RecordedRequest): FakeAnswer {
   if (!offersExplore(request)) return { message: { content: [{ type: 'text', text: 'ok' }] } };
-  const result = toolResultText(request);
+  const result = firstToolResultText(request.body);
   if (result === undefined) {
     return { message: { content: [{ type: 'text', text: 'I will ask loco.' }, { type: 'tool_use', id: 'toolu_loco_1', name: EXPLORE_TOOL, input: { question: 'Where is find_config defined?', thoroughness: 'quick' } }] } };
   }
@@ -50,24 +37,6 @@ function firstCitation(result: string): string {
   } catch {
     return result.split('\n').find((line) => /^src\/config\.py:\d+-\d+/.test(line)) ?? 'no citation';
   }
-}
-
-function runClaude(cli: string, cwd: string, env: NodeJS.ProcessEnv, mcpConfig: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const args = [cli, '-p', 'Where is find_config defined?', '--model', 'claude-sonnet-4-5', '--mcp-config', mcpConfig, '--strict-mcp-config', '--allowedTools', EXPLORE_TOOL];
-    const hasTimeout = existsSync('/usr/bin/timeout') || existsSync('/bin/timeout');
-    const child = hasTimeout ? spawn('timeout', ['-k', '5', '150', process.execPath, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 160_000);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 describe(`Claude Code ${CLAUDE_CODE_VERSION} with loco mcp`, () => {
@@ -88,25 +57,20 @@ describe(`Claude Code ${CLAUDE_CODE_VERSION} with loco mcp`, () => {
     await writeFile(mcpConfig, JSON.stringify({ mcpServers: { loco: { command: process.execPath, args: [CLI, 'mcp', '--backend', `fake:${script.file}`, '--root', project, '--sandbox', 'allow-list'] } } }));
     const remote = await startFakeAnthropic(mainAgent);
     try {
-      const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: home,
-        ANTHROPIC_BASE_URL: remote.url,
-        ANTHROPIC_API_KEY: 'dummy',
-        DISABLE_AUTOUPDATER: '1',
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-        DISABLE_TELEMETRY: '1',
-        DISABLE_ERROR_REPORTING: '1',
-        LOCO_BACKEND: '',
-      };
-      const run = await runClaude(cli as string, project, env, mcpConfig);
+      const run = await runClaudeCode(cli as string, {
+        cwd: project,
+        home,
+        baseUrl: remote.url,
+        args: ['-p', 'Where is find_config defined?', '--model', 'claude-sonnet-4-5', '--mcp-config', mcpConfig, '--strict-mcp-config', '--allowedTools', EXPLORE_TOOL],
+        env: { LOCO_BACKEND: '' },
+      });
       const context = `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr.slice(-2000)}\nlast request: ${JSON.stringify(remote.requests.filter(offersExplore).at(-1)?.body.messages)?.slice(-3000)}`;
       assert.equal(run.code, 0, context);
       assert.match(run.stdout, /MAIN DONE: src\/config\.py:3-5 {2}find_config is defined in src\/config\.py:3-5\./, context);
       const mainRequests = remote.requests.filter(offersExplore);
       assert.equal(mainRequests.length, 2, context);
       // What the main agent received: the structured result, with the checked citations only.
-      const result = JSON.parse(toolResultText(mainRequests[1]) ?? '') as { citations: Array<{ path: string; start: number; end: number }>; trace: string; truncated: boolean };
+      const result = JSON.parse(firstToolResultText(mainRequests[1].body) ?? '') as { citations: Array<{ path: string; start: number; end: number }>; trace: string; truncated: boolean };
       assert.deepEqual(result.citations.map((c) => `${c.path}:${c.start}-${c.end}`), ['src/config.py:3-5', 'src/config.py:5-5']);
       assert.match(result.trace, /^loco:\/\/traces\/[0-9a-f-]{36}$/);
       assert.equal(result.truncated, false);

@@ -2,7 +2,7 @@
 // version). Not a devDependency (64 MB with platform binaries, proprietary licence): it is
 // installed once into a cache folder (LOCO_CLAUDE_CODE_DIR, default
 // ~/.cache/loco/test-tools/claude-code-2.1.112), the same one the proxy's e2e test uses.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -37,4 +37,56 @@ export async function ensureClaudeCode(): Promise<string | undefined> {
     }
   }
   return installed() ? path.join(packageDir, 'cli.js') : undefined;
+}
+
+export interface ClaudeCodeRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs Claude Code's print mode offline: a temp HOME, the API at `baseUrl`, no updater or
+ * telemetry, under coreutils `timeout` where it exists and a timer of our own everywhere.
+ */
+export function runClaudeCode(cli: string, options: { cwd: string; home: string; baseUrl: string; args: readonly string[]; env?: NodeJS.ProcessEnv }): Promise<ClaudeCodeRun> {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: options.home,
+    ANTHROPIC_BASE_URL: options.baseUrl,
+    ANTHROPIC_API_KEY: 'dummy',
+    DISABLE_AUTOUPDATER: '1',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_TELEMETRY: '1',
+    DISABLE_ERROR_REPORTING: '1',
+    ...options.env,
+  };
+  return new Promise((resolve, reject) => {
+    const args = [cli, ...options.args];
+    const hasTimeout = existsSync('/usr/bin/timeout') || existsSync('/bin/timeout');
+    const spawnOptions = { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
+    const child = hasTimeout ? spawn('timeout', ['-k', '5', '150', process.execPath, ...args], spawnOptions) : spawn(process.execPath, args, spawnOptions);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 160_000);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The text of the first tool_result in an Anthropic request's messages. */
+export function firstToolResultText(body: { messages?: unknown }): string | undefined {
+  for (const message of (body.messages ?? []) as Array<{ content: unknown }>) {
+    if (!Array.isArray(message.content)) continue;
+    for (const block of message.content as Array<{ type: string; content?: unknown }>) {
+      if (block.type !== 'tool_result') continue;
+      return typeof block.content === 'string' ? block.content : (block.content as Array<{ text?: string }>).map((part) => part.text ?? '').join('');
+    }
+  }
+  return undefined;
 }

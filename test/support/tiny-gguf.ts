@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { seededRandom as createRandom } from './seeded-random.js';
+import { seededRandom as createRandom } from '../../src/random.js';
 
 export interface TinyGgufOptions {
   /** Seeds the weights (default 1). */

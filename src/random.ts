@@ -1,5 +1,6 @@
-// A seeded random source (mulberry32) and a shuffle on it: the same seed picks the same tasks
-// on every machine and Node version, which Math.random cannot promise.
+// A seeded random source (mulberry32) and a shuffle on it: the same seed gives the same
+// sequence on every machine and Node version (task sampling, fixtures), which Math.random
+// cannot promise.
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

@@ -1,0 +1,22 @@
+// The options every command that runs the explorer takes (ask, batch, mcp, bench run,
+// worker): which backend and model, sampling, the sandbox, the prompt, and the embedded
+// engine's settings. One list, so the commands never drift apart.
+import { Option, type Command } from 'commander';
+
+export function addExplorerOptions(command: Command): Command {
+  return command
+    .option('-b, --backend <spec>', 'gguf:<file.gguf> (in-process), an OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1) or fake:<script.jsonl>; env LOCO_BACKEND; default: the embedded engine on the default model')
+    .option('-m, --model <name>', 'model name to ask the backend for; env LOCO_MODEL')
+    .option('-t, --temperature <t>', 'sampling temperature (default 0.7; top_p 0.8 and top_k 20 are fixed)')
+    .option('--context-budget <tokens>', 'largest prompt to send, in tokens (default 50000)')
+    .addOption(new Option('--sandbox <mode>', 'how Bash is confined').choices(['auto', 'bwrap', 'allow-list']).default('auto'))
+    .addOption(new Option('--prompt-style <style>', 'system prompt variant').choices(['training', 'qwen-tools']).default('training'))
+    .addOption(new Option('--server-kind <kind>', 'server differences to account for').choices(['llamacpp', 'vllm', 'ollama', 'openrouter', 'openai']))
+    .option('--no-subagents', 'do not offer the Task tool')
+    .option('--threads <n>', 'embedded engine: CPU threads (default by model size and cores)')
+    .option('--ctx-size <tokens>', 'embedded engine: context size per conversation (default by memory, up to 16384)')
+    .option('--gpu-layers <n|auto>', 'embedded engine: layers on the GPU; 0 forces the CPU (default auto)')
+    .option('--constrain', "embedded engine: constrain every tool call's JSON to the tools' schemas with a grammar")
+    .option('--models-dir <dir>', 'where models are cached (env LOCO_MODELS_DIR; default ~/.cache/loco/models)')
+    .option('--no-pull', 'do not download the default model when it is missing');
+}
