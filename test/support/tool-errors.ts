@@ -1,6 +1,9 @@
-// Helpers for asserting on tool failures.
+// Helpers for running tools and asserting on their failures.
 import assert from 'node:assert/strict';
-import { ToolUseError } from '../../src/tools/types.js';
+import { createBashTool } from '../../src/tools/bash.js';
+import { createPathPolicy } from '../../src/tools/paths.js';
+import type { SandboxMode } from '../../src/tools/sandbox.js';
+import { ToolUseError, type ToolResult } from '../../src/tools/types.js';
 
 /** Awaits a tool run that must fail with a ToolUseError; returns its message. */
 export async function toolUseErrorOf(run: Promise<unknown>): Promise<string> {
@@ -26,5 +29,16 @@ export async function withoutPrivileges<T>(body: () => Promise<T>): Promise<T> {
   } finally {
     process.seteuid?.(0);
     process.setegid?.(0);
+  }
+}
+
+/** Runs the Bash tool as the executor would: a ToolUseError becomes an error result. */
+export async function runBashTool(mode: SandboxMode, root: string, command: string, timeout?: number, signal?: AbortSignal): Promise<ToolResult> {
+  const tool = createBashTool({ policy: createPathPolicy([root]), sandbox: mode });
+  try {
+    return await tool.run({ command, timeout }, { signal: signal ?? new AbortController().signal });
+  } catch (error) {
+    if (error instanceof ToolUseError) return { output: error.message, isError: true };
+    throw error;
   }
 }

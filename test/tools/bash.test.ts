@@ -11,25 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createBashTool, formatBashResult } from '../../src/tools/bash.js';
-import { createPathPolicy } from '../../src/tools/paths.js';
 import { findRipgrep } from '../../src/tools/search/ripgrep.js';
 import { detectSandbox, runSandboxed, type SandboxMode, type SandboxRunResult } from '../../src/tools/sandbox.js';
-import { ToolUseError, type ToolResult } from '../../src/tools/types.js';
+import { runBashTool as runBash } from '../support/tool-errors.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
 
 const bwrapUsable = (await detectSandbox()) === 'bwrap';
 const gitInstalled = onPath('git');
 
-/** Runs the tool as the executor would: a ToolUseError becomes an error result. */
-async function runBash(mode: SandboxMode, root: string, command: string, timeout?: number, signal?: AbortSignal): Promise<ToolResult> {
-  const tool = createBashTool({ policy: createPathPolicy([root]), sandbox: mode });
-  try {
-    return await tool.run({ command, timeout }, { signal: signal ?? new AbortController().signal });
-  } catch (error) {
-    if (error instanceof ToolUseError) return { output: error.message, isError: true };
-    throw error;
-  }
-}
 
 /** A fingerprint of every entry under `root`: type, mode, bytes or link target. */
 async function hashTree(root: string): Promise<string> {

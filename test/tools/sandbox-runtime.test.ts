@@ -13,26 +13,15 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { createBashTool } from '../../src/tools/bash.js';
-import { createPathPolicy } from '../../src/tools/paths.js';
 import { pidsHierarchy, processCountLimited } from '../../src/tools/sandbox-limits.js';
 import { detectSandbox, runSandboxed, type SandboxMode } from '../../src/tools/sandbox.js';
-import { ToolUseError, type ToolResult } from '../../src/tools/types.js';
+import { runBashTool as runBash } from '../support/tool-errors.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
 
 const bwrapUsable = (await detectSandbox()) === 'bwrap';
 const python = existsSync('/usr/bin/python3') || existsSync('/bin/python3');
 const sandboxModule = fileURLToPath(new URL('../../src/tools/sandbox.js', import.meta.url));
 
-async function runBash(mode: SandboxMode, root: string, command: string, timeout?: number, signal?: AbortSignal): Promise<ToolResult> {
-  const tool = createBashTool({ policy: createPathPolicy([root]), sandbox: mode });
-  try {
-    return await tool.run({ command, timeout }, { signal: signal ?? new AbortController().signal });
-  } catch (error) {
-    if (error instanceof ToolUseError) return { output: error.message, isError: true };
-    throw error;
-  }
-}
 
 /** Live (not zombie) processes, other than this one, whose command line contains `marker`. */
 function survivors(marker: string): string[] {
