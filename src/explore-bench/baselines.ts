@@ -10,6 +10,7 @@ import type { BatchQuery } from '../batch/input.js';
 import { traceMetaRecord } from '../agent/trace-records.js';
 import { createTraceWriter, memorySink } from '../trace/writer.js';
 import { buildIndex, type Bm25Index, type RankedWindow } from './bm25.js';
+import { MASK } from './symbol-tasks.js';
 import type { BenchTask } from './task-file.js';
 
 export const BASELINES = ['bm25', 'oracle'] as const;
@@ -69,7 +70,8 @@ export function createBaseline(name: BaselineName): BaselineAnswerer {
           indexes.set(checkout, index);
         }
         const built = await index;
-        const ranked = built.search(task.question, BM25_CITATIONS);
+        // A definition task masks the symbol's name as `[name]`: that word is not a clue.
+        const ranked = built.search(task.question.replaceAll(MASK, ' '), BM25_CITATIONS);
         answer = bm25Answer(ranked);
         details = { indexed: { files: built.files, windows: built.windows }, ranking: ranked.map((window) => ({ ...window, score: Math.round(window.score * 1000) / 1000 })) };
       }

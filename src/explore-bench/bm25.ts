@@ -23,7 +23,7 @@ const B = 0.75;
 const STOP_WORDS = new Set(
   ('a an and are as at be been but by can code could do does done for from had has have how i if in into is it its ' +
     'just may might more most must no not of on or our should so some such than that the their them then there these ' +
-    'they this those to too was we were what when where which while who why will with would you your name file').split(' '),
+    'they this those to too was we were what when where which while who why will with would you your').split(' '),
 );
 
 /** Terms of a text: words and identifier parts, lower-cased, stop words and 1-letter terms dropped. */
