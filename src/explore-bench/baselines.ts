@@ -9,7 +9,7 @@ import type { QueryOutcome } from '../batch/answer.js';
 import type { BatchQuery } from '../batch/input.js';
 import { traceMetaRecord } from '../agent/trace-records.js';
 import { createTraceWriter, memorySink } from '../trace/writer.js';
-import { buildIndex, type Bm25Index, type RankedWindow } from './bm25.js';
+import { buildIndex, type Bm25Index, type RankedWindow, type WindowCache } from './bm25.js';
 import { MASK } from './symbol-tasks.js';
 import type { BenchTask } from './task-file.js';
 
@@ -26,6 +26,9 @@ export function baselineOf(spec: string | undefined): BaselineName | undefined {
 
 /** Citations this many windows deep: enough to find a second truth file, few enough to stay precise. */
 export const BM25_CITATIONS = 5;
+
+/** BM25 indexes kept, most recently used last. */
+const KEPT_INDEXES = 16;
 
 /** The truth as an answer: one `path:start-end` per range, a bare path for a file without lines. */
 export function oracleAnswer(task: BenchTask): string {
@@ -52,6 +55,7 @@ export interface BaselineAnswerer {
 /** A baseline answerer; bm25 builds one index per checkout, shared by the tasks of its commit. */
 export function createBaseline(name: BaselineName): BaselineAnswerer {
   const indexes = new Map<string, Promise<Bm25Index>>();
+  const windows: WindowCache = new Map();
   const description = `${BASELINE_PREFIX}${name}`;
   return {
     name,
@@ -66,9 +70,13 @@ export function createBaseline(name: BaselineName): BaselineAnswerer {
       } else {
         let index = indexes.get(checkout);
         if (index === undefined) {
-          index = buildIndex(checkout);
-          indexes.set(checkout, index);
+          index = buildIndex(checkout, windows);
+          // Tasks come in file order, mostly grouped by commit: a few recent indexes suffice, and a
+          // rebuilt one reuses the cached windows of unchanged files.
+          if (indexes.size >= KEPT_INDEXES) indexes.delete(indexes.keys().next().value as string);
         }
+        indexes.delete(checkout);
+        indexes.set(checkout, index);
         const built = await index;
         // A definition task masks the symbol's name as `[name]`: that word is not a clue.
         const ranked = built.search(task.question.replaceAll(MASK, ' '), BM25_CITATIONS);

@@ -44,7 +44,7 @@ export function tokenize(text: string): string[] {
   return terms;
 }
 
-interface Window {
+export interface Window {
   file: string;
   start: number;
   end: number;
@@ -68,12 +68,25 @@ export interface Bm25Index {
 
 const SKIPPED = new Set(['vendored', 'generated', 'lock']);
 
-/** Paths of the checkout's tracked text files worth searching. */
-async function searchableFiles(root: string): Promise<string[]> {
-  const { stdout } = await execFileAsync('git', ['-c', 'core.quotePath=false', 'ls-files', '-z'], { cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+interface TrackedFile {
+  path: string;
+  /** The blob id: the same content at the same path is cut into the same windows. */
+  blob: string;
+}
+
+/** The checkout's tracked files worth searching, with their blob ids. */
+async function searchableFiles(root: string): Promise<TrackedFile[]> {
+  const { stdout } = await execFileAsync('git', ['-c', 'core.quotePath=false', 'ls-files', '-s', '-z'], { cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   // exclusionOf over every language: only the vendored, generated and lock verdicts matter here.
   const everything = new Set(['python', 'javascript', 'typescript', 'go', 'rust', 'java', 'c', 'cpp', 'ruby', 'shell']);
-  return stdout.split('\0').filter((file) => file !== '' && !SKIPPED.has(exclusionOf(file, everything) ?? ''));
+  const files: TrackedFile[] = [];
+  for (const entry of stdout.split('\0')) {
+    // `<mode> <blob> <stage>\t<path>`; mode 160000 is a submodule, not a file.
+    const match = /^(\d+) ([0-9a-f]+) \d+\t(.+)$/s.exec(entry);
+    if (!match || match[1] === '160000' || SKIPPED.has(exclusionOf(match[3], everything) ?? '')) continue;
+    files.push({ path: match[3], blob: match[2] });
+  }
+  return files;
 }
 
 async function readText(file: string): Promise<string | undefined> {
@@ -83,31 +96,48 @@ async function readText(file: string): Promise<string | undefined> {
     if (bytes.subarray(0, 8192).includes(0)) return undefined; // binary
     return bytes.toString('utf8');
   } catch {
-    return undefined; // a submodule, a broken link
+    return undefined; // a broken link
   }
 }
 
+function cutWindows(file: string, text: string): Window[] {
+  const windows: Window[] = [];
+  const lines = text.split('\n');
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  // Terms of the path count in every window of the file: a question naming a module finds it.
+  const pathTerms = tokenize(file);
+  for (let start = 0; start < lines.length; start += STRIDE) {
+    const end = Math.min(lines.length, start + WINDOW_LINES);
+    const terms = [...pathTerms, ...tokenize(lines.slice(start, end).join('\n'))];
+    const counts = new Map<string, number>();
+    for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
+    windows.push({ file, start: start + 1, end, length: terms.length, counts });
+    if (end === lines.length) break;
+  }
+  return windows;
+}
+
+/** Windows by `<blob>:<path>`, shared by the indexes of a run: checkouts of nearby commits share most files. */
+export type WindowCache = Map<string, Window[] | null>;
+
 /** Builds the index of a checkout: every searchable file cut into overlapping windows. */
-export async function buildIndex(root: string): Promise<Bm25Index> {
+export async function buildIndex(root: string, cache: WindowCache = new Map()): Promise<Bm25Index> {
   const windows: Window[] = [];
   const documentFrequency = new Map<string, number>();
   let files = 0;
   for (const file of await searchableFiles(root)) {
-    const text = await readText(path.join(root, file));
-    if (text === undefined) continue;
+    const key = `${file.blob}:${file.path}`;
+    let cut = cache.get(key);
+    if (cut === undefined) {
+      const text = await readText(path.join(root, file.path));
+      cut = text === undefined ? null : cutWindows(file.path, text);
+      cache.set(key, cut);
+    }
+    if (cut === null) continue;
     files += 1;
-    const lines = text.split('\n');
-    if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
-    // Terms of the path count in every window of the file: a question naming a module finds it.
-    const pathTerms = tokenize(file);
-    for (let start = 0; start < lines.length; start += STRIDE) {
-      const end = Math.min(lines.length, start + WINDOW_LINES);
-      const terms = [...pathTerms, ...tokenize(lines.slice(start, end).join('\n'))];
-      const counts = new Map<string, number>();
-      for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
-      for (const term of counts.keys()) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1);
-      windows.push({ file, start: start + 1, end, length: terms.length, counts });
-      if (end === lines.length) break;
+    for (const window of cut) {
+      for (const term of window.counts.keys()) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1);
+      windows.push(window);
     }
   }
   const averageLength = windows.reduce((sum, window) => sum + window.length, 0) / Math.max(1, windows.length);
