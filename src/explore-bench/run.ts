@@ -6,6 +6,7 @@
 // git, commits it lacks) is found before anything is written.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { traceMetaRecord } from '../agent/trace-records.js';
 import { answerQuery, type AnswerDependencies, type QueryOutcome } from '../batch/answer.js';
 import type { BatchQuery } from '../batch/input.js';
 import type { BatchOutput } from '../batch/output.js';
@@ -13,6 +14,7 @@ import { runQueries, type BatchProgressEvent, type BatchResult, type QueryAnswer
 import type { BatchSettings } from '../batch/summary.js';
 import { parseTemplate, type PromptTemplate } from '../batch/template.js';
 import { LocoError } from '../errors.js';
+import { traceLine } from '../trace/writer.js';
 import type { BaselineAnswerer } from './baselines.js';
 import { openCheckouts, type CheckoutStats } from './checkouts.js';
 import { existingCommits, openRepo, type GitRepo } from './git.js';
@@ -126,7 +128,9 @@ export interface BenchRunResult extends BatchResult {
 
 function checkoutFailure(query: BatchQuery, error: unknown, wallMs: number): QueryOutcome {
   const failure = error instanceof LocoError ? error : new LocoError('io', String(error));
-  return { record: { id: query.id, line: query.line, status: 'failed', reason: failure.message, errorCode: failure.code, attempts: 1, wallMs }, trace: '' };
+  // The trace says what was asked and why nothing ran; a rerun tries the checkout again.
+  const trace = traceLine(traceMetaRecord({ id: query.id, query: query.query, repo: query.repo, attempt: 1, error: { code: failure.code, message: failure.message } }));
+  return { record: { id: query.id, line: query.line, status: 'failed', reason: failure.message, errorCode: failure.code, attempts: 1, wallMs }, trace };
 }
 
 export async function runBench(options: BenchRunOptions): Promise<BenchRunResult> {

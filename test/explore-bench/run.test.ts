@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BatchSummary } from '../../src/batch/summary.js';
@@ -167,6 +167,22 @@ describe('loco bench run on tqdm', { skip: TQDM_SKIP, timeout: 600_000 }, () => 
     }
     const [model] = (await score(['model'], 'few.jsonl')).runs;
     assert.equal(model.file.f1.mean, 1);
+    assert.equal(worktrees(), 1);
+  });
+
+  it('a checkout that cannot be made fails its tasks with the reason, and the run goes on', async () => {
+    await writeFile(file('two.jsonl'), `${JSON.stringify(tasks[0])}\n`);
+    // A file where the checkouts folder goes: git cannot make a worktree under it.
+    await mkdir(file('blocked'));
+    await writeFile(path.join(file('blocked'), '.checkouts'), 'not a folder\n');
+    const run = await runCli(['bench', 'run', 'two.jsonl', '--out', 'blocked', '--backend', 'baseline:oracle'], { cwd: work.root });
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stdout, new RegExp(`failed ${tasks[0].id} \\(line 1\\): cannot check out ${tasks[0].commit} of ${repo.root}`));
+    const summary = await summaryOf('blocked');
+    assert.equal(summary.totals.failed, 1);
+    assert.deepEqual(await answers('blocked'), []);
+    const trace = JSON.parse(await readFile(path.join(file('blocked'), 'traces', `${tasks[0].id}.jsonl`), 'utf8')) as { type: string; error: { code: string } };
+    assert.deepEqual([trace.type, trace.error.code], ['meta', 'io']);
     assert.equal(worktrees(), 1);
   });
 
