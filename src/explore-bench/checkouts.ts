@@ -92,7 +92,9 @@ export async function openCheckouts(out: string, commits: ReadonlyMap<string, st
     // A folder that is not a worktree would answer for the repository around it (an --out inside a clone).
     const top = await gitQuiet(target, ['rev-parse', '--show-toplevel']);
     const real = await realpath(target).catch(() => undefined);
-    if (head === commit && real !== undefined && top === real && common !== undefined && common === repoCommon) {
+    // A run killed during `git worktree add` leaves a tree with files missing: git sees them as deleted.
+    const clean = head === commit && (await gitQuiet(target, ['status', '--porcelain', '--untracked-files=no'])) === '';
+    if (clean && real !== undefined && top === real && common !== undefined && common === repoCommon) {
       stats.reused += 1;
       return target;
     }
@@ -103,7 +105,8 @@ export async function openCheckouts(out: string, commits: ReadonlyMap<string, st
         stats.pruned += 1;
       }
       try {
-        await git(repo, ['worktree', 'add', '--detach', '--quiet', target, commit]);
+        // Forced twice: a registration a killed `worktree add` left locked would refuse the path otherwise.
+        await git(repo, ['worktree', 'add', '--detach', '--force', '--force', '--quiet', target, commit]);
       } catch (error) {
         const reason = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
         throw new LocoError('io', `cannot check out ${commit} of ${repo} into ${target}: ${reason}`, { cause: error });
