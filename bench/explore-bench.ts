@@ -5,6 +5,11 @@
 //    the same run: merely reading the same answer files and parsing their citations.
 // The definitions enclosing truth lines (function-level hit) are computed once per task set
 // and timed apart: they cost per task, not per answer.
+// 3. `run`: worktree reuse (checkouts made vs tasks) and the run's time against a baseline
+//    measured in the same run: one `git worktree add` + remove per task, the cost a run
+//    without reuse would pay for checkouts alone.
+// 4. Baseline throughput: tasks/s of `baseline:oracle` (checkouts and the runner, no ranking)
+//    and `baseline:bm25` (plus an index per checkout), bm25 as a ratio to oracle.
 // Run alone: npm run bench:explore
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,6 +20,9 @@ import { parseAnswer } from '../src/explore-bench/citations.js';
 import { functionTruths } from '../src/explore-bench/function-truth.js';
 import { makeTasks } from '../src/explore-bench/make.js';
 import { seededRandom } from '../src/random.js';
+import { openBatchOutput } from '../src/batch/output.js';
+import { createBaseline, type BaselineName } from '../src/explore-bench/baselines.js';
+import { prepareBench, runBench } from '../src/explore-bench/run.js';
 import { readRunFolder } from '../src/explore-bench/run-dir.js';
 import { scoreRuns } from '../src/explore-bench/scoring.js';
 
@@ -95,6 +103,37 @@ async function main(): Promise<void> {
     console.log(`ratio score/baseline: ${(scoreMs / baselineMs).toFixed(2)}x`);
     console.log(`goal: ${total} answers under ${GOAL_MS} ms: ${scoreMs < GOAL_MS ? 'met' : 'MISSED'}`);
     if (scoreMs >= GOAL_MS) process.exitCode = 1;
+
+    // Baseline for checkouts: one worktree per task, made and removed, for the same tasks.
+    started = performance.now();
+    for (const [index, task] of tasks.entries()) {
+      const target = path.join(work, 'per-task', String(index));
+      execFileSync('git', ['worktree', 'add', '--detach', '--quiet', target, task.commit], { cwd: repo });
+      execFileSync('git', ['worktree', 'remove', '--force', target], { cwd: repo });
+    }
+    const perTaskMs = performance.now() - started;
+    console.log(`baseline (one worktree per task, checkouts only): ${tasks.length} checkouts in ${perTaskMs.toFixed(0)} ms`);
+
+    const prepared = await prepareBench(tasksFile, { cwd: work });
+    const runMs: Partial<Record<BaselineName, number>> = {};
+    for (const name of ['oracle', 'bm25'] as const) {
+      const output = await openBatchOutput(path.join(work, `bench-${name}`));
+      started = performance.now();
+      const result = await runBench({
+        prepared,
+        output,
+        answering: { baseline: createBaseline(name) },
+        concurrency: 4,
+        settings: { queriesFile: tasksFile, out: output.dir, backend: `baseline:${name}`, template: '(none)', concurrency: 4, retries: 0, maxTurns: 0, force: false },
+      });
+      const ms = performance.now() - started;
+      await output.release();
+      runMs[name] = ms;
+      const { checkouts } = result;
+      console.log(`run baseline:${name}: ${result.summary.totals.ok} tasks in ${ms.toFixed(0)} ms = ${((tasks.length / ms) * 1000).toFixed(1)} tasks/s; checkouts ${checkouts.made} made for ${checkouts.commits} commits of ${checkouts.tasks} tasks (${(checkouts.made / checkouts.tasks).toFixed(2)} per task)`);
+    }
+    console.log(`ratio run baseline:oracle (whole run, one worktree per commit) / per-task checkouts alone: ${((runMs.oracle ?? 0) / perTaskMs).toFixed(2)}x`);
+    console.log(`ratio baseline:bm25 / baseline:oracle run time: ${((runMs.bm25 ?? 0) / (runMs.oracle ?? 1)).toFixed(2)}x (the BM25 index and ranking)`);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -33,22 +33,36 @@ export interface ResultSink {
   write(query: BatchQuery, outcome: QueryOutcome): Promise<QueryRecord>;
 }
 
-export interface BatchRunOptions {
-  backend: Backend;
+/** What the runner gives whoever answers a query: the batch's signal and a progress callback. */
+export interface AnswerContext {
+  signal?: AbortSignal;
+  onProgress: (event: QueryProgressEvent) => void;
+}
+
+/** Answers one query; undefined when the batch was aborted before it finished (nothing kept). */
+export type QueryAnswerer = (query: BatchQuery, context: AnswerContext) => Promise<QueryOutcome | undefined>;
+
+/** The runner itself, whoever answers: queries, the output folder, resume, concurrency, summary. */
+export interface QueryRunOptions {
   queries: readonly BatchQuery[];
   output: BatchOutput;
-  template: PromptTemplate;
   /** Recorded in summary.json. */
   settings: BatchSettings;
-  explorer: BatchExplorerOptions;
   concurrency: number;
-  retry?: Partial<BatchRetryPolicy>;
-  /** Whole-query limit, retries included; the query is then `timed-out`. */
-  timeoutMs?: number;
   /** Run queries whose answer exists too. */
   force?: boolean;
   signal?: AbortSignal;
   onProgress?: (event: BatchProgressEvent) => void;
+  answer: QueryAnswerer;
+}
+
+export interface BatchRunOptions extends Omit<QueryRunOptions, 'answer'> {
+  backend: Backend;
+  template: PromptTemplate;
+  explorer: BatchExplorerOptions;
+  retry?: Partial<BatchRetryPolicy>;
+  /** Whole-query limit, retries included; the query is then `timed-out`. */
+  timeoutMs?: number;
   /** For deterministic backoff in tests. */
   random?: () => number;
 }
@@ -82,9 +96,26 @@ export function outputResultSink(output: BatchOutput): ResultSink {
   };
 }
 
-export async function runBatch(options: BatchRunOptions): Promise<BatchResult> {
-  const { output } = options;
+/** `loco batch`: every query answered by answerQuery() (the explorer) on one shared backend. */
+export function runBatch(options: BatchRunOptions): Promise<BatchResult> {
   const policy: BatchRetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const deps: Omit<AnswerDependencies, 'signal' | 'onProgress'> = {
+    backend: options.backend,
+    template: options.template,
+    explorer: options.explorer,
+    retry: policy,
+    timeoutMs: options.timeoutMs,
+    random: options.random,
+  };
+  return runQueries({ ...options, answer: (query, context) => answerQuery(query, { ...deps, ...context }) });
+}
+
+/**
+ * Runs queries into the output folder with any answerer: the explorer (runBatch) or one that
+ * needs no model (a bench baseline). Resume, concurrency, Ctrl-C and summary.json are the same.
+ */
+export async function runQueries(options: QueryRunOptions): Promise<BatchResult> {
+  const { output } = options;
   const emit = options.onProgress ?? (() => undefined);
   const startedAt = new Date();
   const earlier = earlierRecords(await output.readEarlierSummary());
@@ -110,14 +141,8 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchResult> {
   const refreshSummary = () => void output.writeSummary(summary).catch(() => undefined);
 
   const sink = outputResultSink(output);
-  const deps: AnswerDependencies = {
-    backend: options.backend,
-    template: options.template,
-    explorer: options.explorer,
-    retry: policy,
-    timeoutMs: options.timeoutMs,
+  const context: AnswerContext = {
     signal: options.signal,
-    random: options.random,
     onProgress(event: QueryProgressEvent) {
       if (event.type === 'query-retry') retriesUsed += 1;
       emit(event);
@@ -132,7 +157,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchResult> {
     () => source.next(),
     workers,
     async (query) => {
-      const outcome = await answerQuery(query, deps);
+      const outcome = await options.answer(query, context);
       if (outcome === undefined) {
         emit({ type: 'query-cancelled', id: query.id });
         return;

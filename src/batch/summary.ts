@@ -15,6 +15,8 @@ export interface QueryRecord {
   id: string;
   /** Line in the queries file. */
   line: number;
+  /** Absolute directory the query explored, where each query has its own (a bench run's checkout of its commit). */
+  repo?: string;
   status: QueryStatus;
   /** Why it failed or timed out, in words. */
   reason?: string;

@@ -11,13 +11,13 @@ import { loadQueries } from '../batch/input.js';
 import { openBatchOutput } from '../batch/output.js';
 import { createBatchProgress } from '../batch/progress.js';
 import { formatSeconds } from '../format.js';
-import { runBatch, type BatchResult } from '../batch/runner.js';
+import { runBatch, type BatchExplorerOptions, type BatchResult } from '../batch/runner.js';
 import type { BatchSummary } from '../batch/summary.js';
 import { loadTemplate } from '../batch/template.js';
 import { backendOptionsOf, resolveAskConfig, type AskFlags } from '../config/ask-config.js';
 import { LocoError } from '../errors.js';
 import { DEFAULT_SAMPLING } from '../protocol/messages.js';
-import { detectSandbox } from '../tools/sandbox.js';
+import { detectSandbox, type SandboxMode } from '../tools/sandbox.js';
 import type { CommandIo } from './io.js';
 import { defaultBackendSpec } from './model.js';
 
@@ -54,8 +54,8 @@ function shellWord(word: string): string {
 }
 
 /** The command line to resume with: what the user typed, less --force (it would redo everything). */
-export function resumeCommand(command: Command, queriesFile: string): string {
-  const words = ['loco', 'batch', queriesFile];
+export function resumeCommand(command: Command, queriesFile: string, name: readonly string[] = ['loco', 'batch']): string {
+  const words = [...name, queriesFile];
   for (const option of command.options) {
     const key = option.attributeName();
     if (command.getOptionValueSource(key) !== 'cli' || option.long === undefined || option.long === '--force') continue;
@@ -80,22 +80,56 @@ function closingReport(summary: BatchSummary): string[] {
   return lines;
 }
 
+/** What `batch` and `bench run` read from the shared flags. */
+export interface BatchRunFlags {
+  config: ReturnType<typeof resolveAskConfig>;
+  concurrency: number;
+  retries: number;
+  maxTokens: number;
+  timeoutS?: number;
+}
+
+export function batchRunFlags(flags: BatchFlags, io: CommandIo): BatchRunFlags {
+  return {
+    config: resolveAskConfig(flags, io.env),
+    concurrency: wholeNumberFlag('--concurrency', flags.concurrency, 1, 64) ?? DEFAULT_CONCURRENCY,
+    retries: wholeNumberFlag('--retries', flags.retries, 0, 20) ?? 2,
+    maxTokens: wholeNumberFlag('--max-tokens', flags.maxTokens, 1, 131_072) ?? DEFAULT_SAMPLING.maxTokens,
+    timeoutS: seconds('--timeout-per-query', flags.timeoutPerQuery),
+  };
+}
+
+/** The one backend every query shares (the embedded engine gets one sequence per concurrent query). */
+export async function createBatchBackend(run: BatchRunFlags, io: CommandIo): Promise<Backend & { load?: () => Promise<void> }> {
+  const { config } = run;
+  const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
+  const fakeDelay = io.env.LOCO_FAKE_DELAY_MS === undefined ? undefined : wholeNumberFlag('LOCO_FAKE_DELAY_MS', io.env.LOCO_FAKE_DELAY_MS, 0, 60_000);
+  return createBackendFromSpec(spec, backendOptionsOf(config, { sequences: run.concurrency, fakeDelayMs: fakeDelay }));
+}
+
+export function batchExplorerOptions(run: BatchRunFlags, sandbox: SandboxMode): BatchExplorerOptions {
+  const { config } = run;
+  return {
+    sandbox,
+    maxTurns: config.maxTurns,
+    contextBudget: config.contextBudget,
+    sampling: { maxTokens: run.maxTokens, ...(config.temperature === undefined ? {} : { temperature: config.temperature }) },
+    promptStyle: config.promptStyle,
+    model: config.model,
+    subagents: config.subagents,
+  };
+}
+
 /** Runs `batch`; returns the exit code: 0 all answered, 1 some failed, 130 interrupted. */
 export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io: CommandIo, resumeWith: string): Promise<number> {
   const cwd = process.cwd();
-  const config = resolveAskConfig(flags, io.env);
-  const concurrency = wholeNumberFlag('--concurrency', flags.concurrency, 1, 64) ?? DEFAULT_CONCURRENCY;
-  const retries = wholeNumberFlag('--retries', flags.retries, 0, 20) ?? 2;
-  const maxTokens = wholeNumberFlag('--max-tokens', flags.maxTokens, 1, 131_072) ?? DEFAULT_SAMPLING.maxTokens;
-  const timeoutS = seconds('--timeout-per-query', flags.timeoutPerQuery);
+  const run = batchRunFlags(flags, io);
+  const { config, concurrency, retries, timeoutS } = run;
   // Everything that can be wrong with the input is found before a model is loaded.
   const queries = await loadQueries(queriesFile, { defaultRepo: flags.repo, cwd });
   const template = await loadTemplate(flags.template, cwd);
   const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
-  const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
-  const fakeDelay = io.env.LOCO_FAKE_DELAY_MS === undefined ? undefined : wholeNumberFlag('LOCO_FAKE_DELAY_MS', io.env.LOCO_FAKE_DELAY_MS, 0, 60_000);
-  // One backend for every query: the embedded engine gets one sequence per concurrent query.
-  const backend: Backend & { load?: () => Promise<void> } = await createBackendFromSpec(spec, backendOptionsOf(config, { sequences: concurrency, fakeDelayMs: fakeDelay }));
+  const backend = await createBatchBackend(run, io);
   try {
     const output = await openBatchOutput(flags.out);
     try {
@@ -121,15 +155,7 @@ export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io
         signal: io.signal,
         onProgress: progress.onProgress,
         settings: { queriesFile, out: output.dir, repo: flags.repo, backend: backend.info.description, template: template.source, concurrency, retries, timeoutPerQueryS: timeoutS, maxTurns: config.maxTurns, force: flags.force ?? false },
-        explorer: {
-          sandbox,
-          maxTurns: config.maxTurns,
-          contextBudget: config.contextBudget,
-          sampling: { maxTokens, ...(config.temperature === undefined ? {} : { temperature: config.temperature }) },
-          promptStyle: config.promptStyle,
-          model: config.model,
-          subagents: config.subagents,
-        },
+        explorer: batchExplorerOptions(run, sandbox),
       });
     } finally {
       progress.stop();
@@ -148,24 +174,27 @@ export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io
   }
 }
 
-/** Adds `loco batch …` to the program. */
-export function registerBatchCommand(program: Command, io: BatchCommandIo): Command {
-  return addExplorerOptions(
-    program
-      .command('batch')
-      .description('Answer every query of a file about a codebase: one <id>.md answer and one replayable trace per query, a summary.json, resumable (a rerun skips answered queries)')
-      .argument('<queries>', 'a file of `id<TAB>query` lines, or JSONL {"id", "query", "repo"?} (repo relative to the file); blank lines and # comments are skipped')
-      .requiredOption('-o, --out <dir>', 'folder for <id>.md answers, traces/<id>.jsonl and summary.json (created if missing)'),
-  )
-    .option('-r, --repo <dir>', 'the codebase every query explores (JSONL entries may name their own)')
+/** The options `loco batch` and `loco bench run` share: concurrency, retries, limits, and the explorer's. */
+export function addBatchRunOptions(command: Command, moreBackends = ''): Command {
+  return addExplorerOptions(command, { moreBackends })
     .option('-c, --concurrency <n>', `queries run at once, sharing one backend (default ${DEFAULT_CONCURRENCY}; the embedded engine gets one sequence each)`)
     .option('--template <file>', 'prompt template with {question}, {project} (the repo folder name) and {repo} (its path); {{ and }} write braces')
     .option('--retries <n>', 'times a query is run again when its backend failed, with backoff and jitter (default 2)')
     .option('--timeout-per-query <s>', 'seconds a query may take, retries included, before it is marked timed-out (default: no limit)')
     .option('--max-turns <n>', 'most assistant turns per query before its final answer is requested (default 10)')
     .option('--max-tokens <n>', `most tokens per reply (default ${DEFAULT_SAMPLING.maxTokens})`)
-    .option('--force', 'run every query again: existing answers are removed first, so an interrupted forced run resumes without --force')
-    .action(async (queries: string, flags: BatchFlags, command: Command) => {
-      io.setExitCode(await runBatchCommand(queries, flags, io, resumeCommand(command, queries)));
-    });
+    .option('--force', 'run every query again: existing answers are removed first, so an interrupted forced run resumes without --force');
+}
+
+/** Adds `loco batch …` to the program. */
+export function registerBatchCommand(program: Command, io: BatchCommandIo): Command {
+  const command = program
+    .command('batch')
+    .description('Answer every query of a file about a codebase: one <id>.md answer and one replayable trace per query, a summary.json, resumable (a rerun skips answered queries)')
+    .argument('<queries>', 'a file of `id<TAB>query` lines, or JSONL {"id", "query", "repo"?} (repo relative to the file); blank lines and # comments are skipped')
+    .requiredOption('-o, --out <dir>', 'folder for <id>.md answers, traces/<id>.jsonl and summary.json (created if missing)')
+    .option('-r, --repo <dir>', 'the codebase every query explores (JSONL entries may name their own)');
+  return addBatchRunOptions(command).action(async (queries: string, flags: BatchFlags, command: Command) => {
+    io.setExitCode(await runBatchCommand(queries, flags, io, resumeCommand(command, queries)));
+  });
 }

@@ -1,4 +1,4 @@
-// `loco bench make|score`: explore-bench task sets from a repository (history, symbols) or an
+// `loco bench make|run|score` (run: cli/bench-run.ts): explore-bench task sets from a repository (history, symbols) or an
 // imported SWE-bench set, and scores of run folders against them. Thin: parse flags, call
 // src/explore-bench, print. Summaries go to stdout, files to --out.
 import type { Command } from 'commander';
@@ -11,6 +11,7 @@ import { readRunFolder } from '../explore-bench/run-dir.js';
 import { scoreRuns } from '../explore-bench/scoring.js';
 import { readTasks, TASK_KINDS, type TaskKind } from '../explore-bench/task-file.js';
 import type { CommandIo } from './ask.js';
+import { registerBenchRunCommand } from './bench-run.js';
 
 export interface BenchCommandIo extends CommandIo {
   setExitCode: (code: number) => void;
@@ -82,6 +83,7 @@ export function registerBenchCommand(program: Command, io: BenchCommandIo): void
         io.stdout.write(`  ${kind}: ${made.kept} kept of ${made.candidates} candidates (${made.seen} seen); rejected: ${rejected || 'none'}\n`);
       }
     });
+  registerBenchRunCommand(bench, io);
   bench
     .command('score')
     .description('Score run folders (loco batch layout: <id>.md answers, summary.json) against a task file')

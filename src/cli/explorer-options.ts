@@ -3,9 +3,13 @@
 // engine's settings. One list, so the commands never drift apart.
 import { Option, type Command } from 'commander';
 
-export function addExplorerOptions(command: Command): Command {
+/** `moreBackends`: backend kinds a command adds to the usual ones, for the help text. */
+export function addExplorerOptions(command: Command, options: { moreBackends?: string } = {}): Command {
   return command
-    .option('-b, --backend <spec>', 'gguf:<file.gguf> (in-process), an OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1) or fake:<script.jsonl>; env LOCO_BACKEND; default: the embedded engine on the default model')
+    .option(
+      '-b, --backend <spec>',
+      `gguf:<file.gguf> (in-process), an OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1) or fake:<script.jsonl>${options.moreBackends ?? ''}; env LOCO_BACKEND; default: the embedded engine on the default model`,
+    )
     .option('-m, --model <name>', 'model name to ask the backend for; env LOCO_MODEL')
     .option('-t, --temperature <t>', 'sampling temperature (default 0.7; top_p 0.8 and top_k 20 are fixed)')
     .option('--context-budget <tokens>', 'largest prompt to send, in tokens (default 50000)')

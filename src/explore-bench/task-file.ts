@@ -42,6 +42,11 @@ function describeIssues(error: z.ZodError): string {
 
 /** Parses a task file's text; every bad line (JSON, schema, duplicate id) is reported by number at once. */
 export function parseTasks(text: string, source: string): BenchTask[] {
+  return parseTaskLines(text, source).tasks;
+}
+
+/** parseTasks, with the line each task is on (for messages and run summaries). */
+export function parseTaskLines(text: string, source: string): { tasks: BenchTask[]; lines: Map<string, number> } {
   const tasks: BenchTask[] = [];
   const problems: string[] = [];
   const seen = new Map<string, number>();
@@ -76,17 +81,21 @@ export function parseTasks(text: string, source: string): BenchTask[] {
     throw new LocoError('usage', `${source} has ${problems.length} bad line(s); fix them and run again:\n  ${shown}${more}`);
   }
   if (tasks.length === 0) throw new LocoError('usage', `${source} holds no tasks: make some with \`loco bench make <repo> --out ${source}\``);
-  return tasks;
+  return { tasks, lines: seen };
 }
 
 export async function readTasks(file: string): Promise<BenchTask[]> {
+  return (await readTaskLines(file)).tasks;
+}
+
+export async function readTaskLines(file: string): Promise<{ tasks: BenchTask[]; lines: Map<string, number> }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     throw new LocoError('usage', `cannot read the task file ${file}: ${(error as Error).message}`, { cause: error });
   }
-  return parseTasks(text, file);
+  return parseTaskLines(text, file);
 }
 
 /** One task per line with keys in schema order, so equal task sets give equal bytes. */

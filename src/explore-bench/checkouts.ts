@@ -1,0 +1,143 @@
+// The trees a bench run explores: one `git worktree add --detach` per commit, shared by every
+// task of that commit, made lazily (the first task that needs it) under a cache folder inside
+// the run's --out, and removed at the end of the run (Ctrl-C included). A run killed before it
+// could clean up leaves them behind: the next run on the same --out (which holds the folder's
+// lock, so no live run uses them) reuses one that is a registered worktree at the right
+// commit and removes the rest. The explorer never writes: its tools are read-only
+// (allowWrite false, a read-only Bash sandbox), so a reused checkout is as git made it.
+import { execFile } from 'node:child_process';
+import { readdir, realpath, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { LocoError } from '../errors.js';
+
+const execFileAsync = promisify(execFile);
+
+/** The folder inside --out that holds the checkouts. */
+export const CHECKOUTS_DIR = '.checkouts';
+
+async function git(cwd: string, args: readonly string[]): Promise<string> {
+  const { stdout } = await execFileAsync('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+async function gitQuiet(cwd: string, args: readonly string[]): Promise<string | undefined> {
+  try {
+    return (await git(cwd, args)).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CheckoutStats {
+  /** Worktrees this run created. */
+  made: number;
+  /** Worktrees a killed run left that this run used. */
+  reused: number;
+  /** Leftovers that were not usable (or not needed) and were removed. */
+  pruned: number;
+}
+
+export interface Checkouts {
+  readonly dir: string;
+  /** Where the checkout of `commit` is (or will be): `<dir>/<commit 12>/<project>`. */
+  pathOf(commit: string): string;
+  /** Makes (once) and returns the checkout of `commit` of `repo` (a repository's top level). */
+  ensure(repo: string, commit: string): Promise<string>;
+  stats(): CheckoutStats;
+  /** Removes every checkout and the cache folder; safe to call twice. */
+  removeAll(): Promise<void>;
+}
+
+/**
+ * Plans the checkouts of a run. `commits` are every commit of the task set (by repository),
+ * so names stay unique: a 12-hex prefix unless two commits share it, then the whole id.
+ */
+export async function openCheckouts(out: string, commits: ReadonlyMap<string, string>): Promise<Checkouts> {
+  const dir = path.join(path.resolve(out), CHECKOUTS_DIR);
+  const prefixes = new Set([...commits.keys()].map((commit) => commit.slice(0, 12)));
+  const length = prefixes.size === commits.size ? 12 : 40;
+  const key = (commit: string) => commit.slice(0, length);
+  const pathOf = (commit: string) => path.join(dir, key(commit), path.basename(commits.get(commit) ?? 'repo'));
+  const stats: CheckoutStats = { made: 0, reused: 0, pruned: 0 };
+  const made = new Map<string, Promise<string>>();
+  const repos = new Set(commits.values());
+  // `git worktree add` and `remove` edit the repository's worktree list: one at a time per repository.
+  const queues = new Map<string, Promise<unknown>>();
+  const serial = <T>(repo: string, work: () => Promise<T>): Promise<T> => {
+    const next = (queues.get(repo) ?? Promise.resolve()).then(work, work);
+    queues.set(repo, next.catch(() => undefined));
+    return next;
+  };
+
+  // Leftovers of a killed run that this task set does not need go now.
+  const needed = new Set([...commits.keys()].map(key));
+  let entries: string[] = [];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    entries = [];
+  }
+  for (const entry of entries.filter((name) => !needed.has(name))) {
+    await rm(path.join(dir, entry), { recursive: true, force: true });
+    stats.pruned += 1;
+  }
+  for (const repo of repos) await gitQuiet(repo, ['worktree', 'prune']);
+
+  async function create(repo: string, commit: string): Promise<string> {
+    const target = pathOf(commit);
+    const head = await gitQuiet(target, ['rev-parse', 'HEAD']);
+    const common = await gitQuiet(target, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
+    const repoCommon = await gitQuiet(repo, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
+    // A folder that is not a worktree would answer for the repository around it (an --out inside a clone).
+    const top = await gitQuiet(target, ['rev-parse', '--show-toplevel']);
+    const real = await realpath(target).catch(() => undefined);
+    // A run killed during `git worktree add` leaves a tree with files missing: git sees them as deleted.
+    const clean = head === commit && (await gitQuiet(target, ['status', '--porcelain', '--untracked-files=no'])) === '';
+    if (clean && real !== undefined && top === real && common !== undefined && common === repoCommon) {
+      stats.reused += 1;
+      return target;
+    }
+    return serial(repo, async () => {
+      if (head !== undefined || (await readdir(path.dirname(target)).catch(() => [])).length > 0) {
+        await rm(path.dirname(target), { recursive: true, force: true });
+        await gitQuiet(repo, ['worktree', 'prune']);
+        stats.pruned += 1;
+      }
+      try {
+        // Forced twice: a registration a killed `worktree add` left locked would refuse the path otherwise.
+        await git(repo, ['worktree', 'add', '--detach', '--force', '--force', '--quiet', target, commit]);
+      } catch (error) {
+        const reason = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
+        throw new LocoError('io', `cannot check out ${commit} of ${repo} into ${target}: ${reason}`, { cause: error });
+      }
+      stats.made += 1;
+      return target;
+    });
+  }
+
+  let removed = false;
+  return {
+    dir,
+    pathOf,
+    ensure(repo, commit) {
+      let checkout = made.get(commit);
+      if (checkout === undefined) {
+        checkout = create(repo, commit);
+        // A failed checkout is tried again by the next task rather than failing all of them.
+        checkout.catch(() => made.delete(commit));
+        made.set(commit, checkout);
+      }
+      return checkout;
+    },
+    stats: () => ({ ...stats }),
+    async removeAll() {
+      if (removed) return;
+      removed = true;
+      await Promise.allSettled(made.values());
+      // Deleting the folder and pruning is what `git worktree remove --force` does, for all at once.
+      await rm(dir, { recursive: true, force: true });
+      for (const repo of repos) await serial(repo, () => gitQuiet(repo, ['worktree', 'prune']));
+    },
+  };
+}
