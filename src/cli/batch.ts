@@ -5,7 +5,7 @@
 import { wholeNumberFlag } from '../flags.js';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { createBackendFromSpec } from '../backends/spec.js';
+import { createBackendFromSpecs } from '../backends/fleet-spec.js';
 import type { Backend } from '../backends/types.js';
 import { loadQueries } from '../batch/input.js';
 import { openBatchOutput } from '../batch/output.js';
@@ -18,6 +18,8 @@ import { backendOptionsOf, resolveAskConfig, type AskFlags } from '../config/ask
 import { LocoError } from '../errors.js';
 import { DEFAULT_SAMPLING } from '../protocol/messages.js';
 import { detectSandbox } from '../tools/sandbox.js';
+import { BACKEND_HELP, backendSpecs, collectBackend } from './backend-flags.js';
+import { checkQueueFlags, registerBatchQueueCommands, submitToQueue } from './batch-queue.js';
 import type { CommandIo } from './io.js';
 import { defaultBackendSpec } from './model.js';
 
@@ -25,9 +27,14 @@ export interface BatchCommandIo extends CommandIo {
   setExitCode: (code: number) => void;
 }
 
-export interface BatchFlags extends AskFlags {
+export interface BatchFlags extends Omit<AskFlags, 'backend'> {
+  /** Several: a fleet. */
+  backend?: string[];
   repo?: string;
-  out: string;
+  /** Required without --queue. */
+  out?: string;
+  /** redis://host:port/N: hand the queries to `loco worker`s instead of answering them here. */
+  queue?: string;
   concurrency?: string;
   template?: string;
   retries?: string;
@@ -61,6 +68,7 @@ export function resumeCommand(command: Command, queriesFile: string): string {
     if (command.getOptionValueSource(key) !== 'cli' || option.long === undefined || option.long === '--force') continue;
     const value: unknown = command.getOptionValue(key);
     if (typeof value === 'string') words.push(option.long, value);
+    else if (Array.isArray(value)) for (const each of value) words.push(option.long, String(each));
     else if (value === true || (value === false && option.negate)) words.push(option.long);
   }
   return words.map(shellWord).join(' ');
@@ -83,7 +91,9 @@ function closingReport(summary: BatchSummary): string[] {
 /** Runs `batch`; returns the exit code: 0 all answered, 1 some failed, 130 interrupted. */
 export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io: CommandIo, resumeWith: string): Promise<number> {
   const cwd = process.cwd();
-  const config = resolveAskConfig(flags, io.env);
+  checkQueueFlags(flags);
+  const specs = backendSpecs(flags.backend);
+  const config = resolveAskConfig({ ...flags, backend: specs?.[0] }, io.env);
   const concurrency = wholeNumberFlag('--concurrency', flags.concurrency, 1, 64) ?? DEFAULT_CONCURRENCY;
   const retries = wholeNumberFlag('--retries', flags.retries, 0, 20) ?? 2;
   const maxTokens = wholeNumberFlag('--max-tokens', flags.maxTokens, 1, 131_072) ?? DEFAULT_SAMPLING.maxTokens;
@@ -91,13 +101,26 @@ export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io
   // Everything that can be wrong with the input is found before a model is loaded.
   const queries = await loadQueries(queriesFile, { defaultRepo: flags.repo, cwd });
   const template = await loadTemplate(flags.template, cwd);
+  const explorerSettings = {
+    maxTurns: config.maxTurns,
+    contextBudget: config.contextBudget,
+    sampling: { maxTokens, ...(config.temperature === undefined ? {} : { temperature: config.temperature }) },
+    promptStyle: config.promptStyle,
+    model: config.model,
+    subagents: config.subagents,
+  };
+  if (flags.queue !== undefined) {
+    const settings = { queriesFile, out: '', repo: flags.repo, backend: '', template: template.source, concurrency: 0, retries, timeoutPerQueryS: timeoutS, maxTurns: config.maxTurns, force: false };
+    return submitToQueue({ queue: flags.queue, queries, template, explorer: explorerSettings, settings, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000, retries }, io);
+  }
+  const out = flags.out as string;
   const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
   const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
   const fakeDelay = io.env.LOCO_FAKE_DELAY_MS === undefined ? undefined : wholeNumberFlag('LOCO_FAKE_DELAY_MS', io.env.LOCO_FAKE_DELAY_MS, 0, 60_000);
   // One backend for every query: the embedded engine gets one sequence per concurrent query.
-  const backend: Backend & { load?: () => Promise<void> } = await createBackendFromSpec(spec, backendOptionsOf(config, { sequences: concurrency, fakeDelayMs: fakeDelay }));
+  const backend: Backend & { load?: () => Promise<void> } = await createBackendFromSpecs(specs ?? [spec], backendOptionsOf(config, { sequences: concurrency, fakeDelayMs: fakeDelay }));
   try {
-    const output = await openBatchOutput(flags.out);
+    const output = await openBatchOutput(out);
     try {
       // A model that cannot load would fail every query: fail once, before the batch starts.
       await backend.load?.();
@@ -121,15 +144,7 @@ export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io
         signal: io.signal,
         onProgress: progress.onProgress,
         settings: { queriesFile, out: output.dir, repo: flags.repo, backend: backend.info.description, template: template.source, concurrency, retries, timeoutPerQueryS: timeoutS, maxTurns: config.maxTurns, force: flags.force ?? false },
-        explorer: {
-          sandbox,
-          maxTurns: config.maxTurns,
-          contextBudget: config.contextBudget,
-          sampling: { maxTokens, ...(config.temperature === undefined ? {} : { temperature: config.temperature }) },
-          promptStyle: config.promptStyle,
-          model: config.model,
-          subagents: config.subagents,
-        },
+        explorer: { sandbox, ...explorerSettings },
       });
     } finally {
       progress.stop();
@@ -150,14 +165,15 @@ export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io
 
 /** Adds `loco batch …` to the program. */
 export function registerBatchCommand(program: Command, io: BatchCommandIo): Command {
-  return program
+  const batch = program
     .command('batch')
     .description('Answer every query of a file about a codebase: one <id>.md answer and one replayable trace per query, a summary.json, resumable (a rerun skips answered queries)')
     .argument('<queries>', 'a file of `id<TAB>query` lines, or JSONL {"id", "query", "repo"?} (repo relative to the file); blank lines and # comments are skipped')
-    .requiredOption('-o, --out <dir>', 'folder for <id>.md answers, traces/<id>.jsonl and summary.json (created if missing)')
+    .option('-o, --out <dir>', 'folder for <id>.md answers, traces/<id>.jsonl and summary.json (created if missing); required without --queue')
+    .option('-q, --queue <url>', 'redis://host:port/N: queue one job per query for `loco worker`s instead of answering here (resubmitting redoes nothing finished); see `loco batch status` and `loco batch collect`')
     .option('-r, --repo <dir>', 'the codebase every query explores (JSONL entries may name their own)')
     .option('-c, --concurrency <n>', `queries run at once, sharing one backend (default ${DEFAULT_CONCURRENCY}; the embedded engine gets one sequence each)`)
-    .option('-b, --backend <spec>', 'gguf:<file.gguf> (in-process), an OpenAI-compatible base URL or fake:<script.jsonl>; env LOCO_BACKEND; default: the embedded engine on the default model')
+    .option('-b, --backend <spec>', BACKEND_HELP, collectBackend)
     .option('--template <file>', 'prompt template with {question}, {project} (the repo folder name) and {repo} (its path); {{ and }} write braces')
     .option('--retries <n>', 'times a query is run again when its backend failed, with backoff and jitter (default 2)')
     .option('--timeout-per-query <s>', 'seconds a query may take, retries included, before it is marked timed-out (default: no limit)')
@@ -180,4 +196,6 @@ export function registerBatchCommand(program: Command, io: BatchCommandIo): Comm
     .action(async (queries: string, flags: BatchFlags, command: Command) => {
       io.setExitCode(await runBatchCommand(queries, flags, io, resumeCommand(command, queries)));
     });
+  registerBatchQueueCommands(batch, io);
+  return batch;
 }

@@ -9,6 +9,8 @@ import { registerEvalCommand } from './eval.js';
 import { registerModelCommand } from './model.js';
 import { registerProxyCommand } from './proxy.js';
 import { registerServeCommand } from './serve.js';
+import { registerWorkerCommand } from './worker.js';
+import { BACKEND_HELP, collectBackend } from './backend-flags.js';
 
 function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => void }): Command {
   const program = new Command();
@@ -26,7 +28,7 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
     .description('Answer a question about the code in <dir> with the local model and its read-only tools')
     .argument('<dir>', 'the directory to explore (the only place the tools may look)')
     .argument('<question...>', 'the question, in plain words')
-    .option('-b, --backend <spec>', 'gguf:<file.gguf> (in-process), an OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1) or fake:<script.jsonl>; env LOCO_BACKEND; default: the embedded engine on the default model')
+    .option('-b, --backend <spec>', BACKEND_HELP, collectBackend)
     .option('-m, --model <name>', 'model name to ask the backend for; env LOCO_MODEL')
     .option('--max-turns <n>', 'most assistant turns before the final answer is requested (default 10)')
     .option('-t, --temperature <t>', 'sampling temperature (default 0.7; top_p 0.8 and top_k 20 are fixed)')
@@ -55,6 +57,7 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
   registerEvalCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerBatchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerBenchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
+  registerWorkerCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   return program;
 }
 
