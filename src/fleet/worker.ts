@@ -25,6 +25,9 @@ export type WorkerEvent =
   | { type: 'job-handed-back'; jobId: string; id: string }
   | { type: 'job-error'; jobId: string; message: string };
 
+/** Thrown for BullMQ to retry the job later; already reported as `job-retry`. */
+class RetryableJobFailure extends Error {}
+
 export interface FleetWorkerOptions {
   address: QueueAddress;
   backend: Backend;
@@ -82,7 +85,7 @@ export function startFleetWorker(options: FleetWorkerOptions): FleetWorker {
     const retryable = record.status === 'failed' && (record.errorCode?.startsWith('backend-') ?? false);
     if (retryable && attempt < attempts) {
       emit({ type: 'job-retry', jobId, id: data.query.id, attempt, reason: record.reason ?? 'failed' });
-      throw new Error(record.reason ?? 'the backend failed');
+      throw new RetryableJobFailure(record.reason ?? 'the backend failed');
     }
     emit({ type: 'job-end', jobId, record });
     return { record, trace: outcome.trace, ...(outcome.answer === undefined ? {} : { answer: outcome.answer }), backend: options.backend.info.description, worker: name };
@@ -96,7 +99,7 @@ export function startFleetWorker(options: FleetWorkerOptions): FleetWorker {
     ...(options.limiter === undefined ? {} : { limiter: { max: options.limiter.max, duration: options.limiter.durationMs } }),
   });
   worker.on('failed', (job, error) => {
-    if (job && !(error instanceof WaitingError)) emit({ type: 'job-error', jobId: job.id ?? '?', message: error.message });
+    if (job && !(error instanceof WaitingError) && !(error instanceof RetryableJobFailure)) emit({ type: 'job-error', jobId: job.id ?? '?', message: error.message });
   });
   // Without a listener an 'error' (Redis gone for a moment) would end the process.
   worker.on('error', (error) => emit({ type: 'job-error', jobId: '-', message: error.message }));

@@ -124,6 +124,29 @@ describe('batch over a queue', { skip, timeout: 120_000 }, () => {
     assert.deepEqual((await queue.getJobs(['completed'], 0, -1)).map((job) => job.id).sort(), ids, 'the same job ids');
   });
 
+  test('SIGTERM: running jobs get the grace period, then go back to the queue unspent', { timeout: 30_000 }, async () => {
+    const graceQueue = `${redis.url}?queue=grace`;
+    const two = scriptedBatch(2, { chunks: 4 });
+    await writeFile(path.join(tree.root, 'two.tsv'), two.queriesTsv);
+    await writeFile(path.join(tree.root, 'two.jsonl'), toJsonl(two.entries));
+    const submit = await runCli(['batch', 'two.tsv', '--repo', 'repo', '--queue', graceQueue], { cwd: tree.root });
+    assert.equal(submit.code, 0, submit.stderr);
+    // 4 chunks of 5 s: far longer than the grace period.
+    const worker = await startWorker(tree.root, ['--queue', graceQueue, '--backend', 'fake:two.jsonl', '--concurrency', '2', '--sandbox', 'allow-list', '--grace', '0.3'], { LOCO_FAKE_DELAY_MS: '5000' });
+    await eventually(() => worker.lines.filter((line) => line.includes(' started (attempt 1)')).length === 2, { ms: 10_000, what: 'both jobs started' });
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exited, 0);
+    assert.equal(worker.lines.filter((line) => line.includes('handed back to the queue')).length, 2, worker.lines.join('\n'));
+    const address = parseQueueUrl(graceQueue);
+    const grace = new Queue(address.queueName, { connection: address.connection });
+    try {
+      assert.deepEqual(await queueCounts(grace), { waiting: 2, active: 0, done: 0, failed: 0 });
+      for (const job of await grace.getJobs(['waiting'])) assert.equal(job.attemptsMade, 0, 'a handed-back job spent no attempt');
+    } finally {
+      await grace.close();
+    }
+  });
+
   test('a fleet of two servers, one dying mid-run: the other answers the rest', { timeout: 60_000 }, async () => {
     const answer = (question: string) => `Fleet answer for ${/Question <(f\d+)>/.exec(question)?.[1] ?? '?'}.`;
     const dying = await startSlotServer({ slots: 2, latencyMs: 60, answer });
