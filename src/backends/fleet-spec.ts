@@ -11,7 +11,7 @@ export interface FleetSpecOptions {
   requestsPerSecond?: number;
   /** Slots of a member that cannot report its own (fake:, gguf:, a server without /props; default 4). */
   slots?: number;
-  /** Least time between two reads of a server's slots (default 1000 ms). */
+  /** Least time between two reads of a server's slots (default 250 ms). */
   pollIntervalMs?: number;
 }
 

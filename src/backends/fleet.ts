@@ -32,7 +32,7 @@ export interface FleetMemberOptions {
 
 export interface FleetOptions {
   members: FleetMemberOptions[];
-  /** Least time between two reads of a member's slots (default 1000 ms). */
+  /** Least time between two reads of a member's slots (default 250 ms). */
   pollIntervalMs?: number;
   /** How long a dead member stays out: doubles per failure, with jitter (default 1 s to 30 s). */
   deadBackoff?: BackoffPolicy;
@@ -64,6 +64,8 @@ interface Member {
   probe?: FleetMemberOptions['probe'];
   slots: number;
   reportedBusy: number;
+  /** Busy slots that are not this fleet's requests (other clients), at the last read. */
+  others: number;
   inFlight: number;
   served: number;
   failures: number;
@@ -75,6 +77,8 @@ interface Member {
 const DEFAULT_SLOTS = 4;
 const PROBE_TIMEOUT_MS = 2_000;
 const AFFINITY_KEYS = 10_000;
+/** How often slots are read while every slot looks taken. */
+const SATURATED_POLL_MS = 50;
 
 /** A failure that says the server is down, not that this request was bad. */
 export function isServerDown(error: LocoError): boolean {
@@ -83,7 +87,7 @@ export function isServerDown(error: LocoError): boolean {
 
 export function createFleetBackend(options: FleetOptions): FleetBackend {
   if (options.members.length === 0) throw new LocoError('usage', 'a fleet needs at least one backend: pass --backend more than once');
-  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 250;
   const deadBackoff = options.deadBackoff ?? { baseDelayMs: 1_000, maxDelayMs: 30_000 };
   const members: Member[] = options.members.map((member) => ({
     options: member,
@@ -91,6 +95,7 @@ export function createFleetBackend(options: FleetOptions): FleetBackend {
     probe: member.probe,
     slots: member.slots ?? DEFAULT_SLOTS,
     reportedBusy: 0,
+    others: 0,
     inFlight: 0,
     served: 0,
     failures: 0,
@@ -117,10 +122,15 @@ export function createFleetBackend(options: FleetOptions): FleetBackend {
 
   async function probeMember(member: Member): Promise<void> {
     if (!member.probe) return;
+    const inFlightBefore = member.inFlight;
     try {
       const report = await member.probe(AbortSignal.timeout(PROBE_TIMEOUT_MS));
       member.slots = Math.max(1, report.total);
       member.reportedBusy = (report.inUse ?? 0) + (report.waiting ?? 0);
+      // The report counts our own requests too; what is left is other clients' (other workers').
+      // Ours may have started or ended while the read was on its way: count the larger number
+      // as ours, so a request that just ended is not mistaken for another client's.
+      member.others = Math.max(0, member.reportedBusy - Math.max(inFlightBefore, member.inFlight));
     } catch (error) {
       const failure = toLocoError(error, 'backend-unreachable');
       if (isServerDown(failure) || failure.code === 'backend-timeout') markDead(member);
@@ -130,10 +140,10 @@ export function createFleetBackend(options: FleetOptions): FleetBackend {
   }
 
   /** Reads every member's slots, at most once per poll interval, shared by concurrent callers. */
-  function refresh(): Promise<void> {
+  function refresh(minimumAgeMs = pollIntervalMs): Promise<void> {
     const now = Date.now();
     if (refreshing) return refreshing;
-    if (now - lastRefresh < pollIntervalMs) return Promise.resolve();
+    if (now - lastRefresh < minimumAgeMs) return Promise.resolve();
     lastRefresh = now;
     refreshing = Promise.all(members.filter((member) => member.deadUntil <= now).map(probeMember)).then(() => {
       refreshing = undefined;
@@ -148,14 +158,14 @@ export function createFleetBackend(options: FleetOptions): FleetBackend {
     member.tokensAt = now;
   }
 
-  const free = (member: Member) => member.slots - Math.max(member.inFlight, member.reportedBusy);
+  const free = (member: Member) => member.slots - member.others - member.inFlight;
   const rateAllows = (member: Member) => member.options.requestsPerSecond === undefined || member.tokens >= 1;
 
+  /** The key's server while it has a free slot; else the one with most free slots (among equals the one that served least, so load spreads); none when every slot is taken. */
   function choose(candidates: Member[], key: string | undefined): Member | undefined {
     const usable = candidates.filter((member) => free(member) > 0 && rateAllows(member));
     const held = key === undefined ? undefined : affinity.get(key);
     if (held !== undefined && usable.includes(held)) return held;
-    // Most free slots first; among equals the one that served least, so load spreads.
     return usable.sort((a, b) => free(b) - free(a) || a.inFlight - b.inFlight || a.served - b.served)[0];
   }
 
@@ -196,9 +206,13 @@ export function createFleetBackend(options: FleetOptions): FleetBackend {
         if (key !== undefined) affinity.set(key, pick);
         return pick;
       }
-      // Wake at the next poll, the next token, or when a request here ends.
+      // Every slot looks taken, maybe by other clients: read the servers again soon rather than
+      // at the next poll, so a slot another worker freed does not sit idle long.
+      await refresh(SATURATED_POLL_MS / 2);
+      if (choose(alive.filter((member) => member.deadUntil <= Date.now()), key)) continue;
+      // Wake at the next read, the next token, or when a request here ends.
       const tokenWaits = alive.filter((member) => member.options.requestsPerSecond !== undefined && !rateAllows(member)).map((member) => ((1 - member.tokens) / (member.options.requestsPerSecond ?? 1)) * 1000);
-      await waitForChange(Math.min(pollIntervalMs, ...tokenWaits), signal);
+      await waitForChange(Math.min(pollIntervalMs, SATURATED_POLL_MS, ...tokenWaits), signal);
     }
   }
 
