@@ -15,6 +15,7 @@ import { startFleetWorker } from '../../src/fleet/worker.js';
 import { eventually } from '../support/eventually.js';
 import { startRedis, skipWithoutRedis, type RedisServer } from '../support/redis-server.js';
 import { runCli } from '../support/run-cli.js';
+import { startSlotServer } from '../support/slot-server.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
 
 test('a job id changes with each input that decides the answer, and only with those', () => {
@@ -43,6 +44,27 @@ test('--queue usage errors name the fix', async () => {
   const noOut = await runCli(['batch', 'q.tsv']);
   assert.equal(noOut.code, 2);
   assert.match(noOut.stderr, /--out <dir>' not specified \(or pass --queue/);
+});
+
+test('loco batch and loco ask take a fleet: --backend more than once', { timeout: 30_000 }, async () => {
+  const answer = (question: string) => `Answer to ${/<(\w+)>/.exec(question)?.[1] ?? '?'}.`;
+  const a = await startSlotServer({ slots: 1, latencyMs: 50, answer });
+  const b = await startSlotServer({ slots: 1, latencyMs: 50, answer });
+  const tree = await makeTempTree({ 'repo/README.md': '# r\n', 'q.tsv': Array.from({ length: 6 }, (_, index) => `k${index}\tQuestion <k${index}>`).join('\n') });
+  try {
+    const batch = await runCli(['batch', 'q.tsv', '--repo', 'repo', '--out', 'out', '--concurrency', '2', '--sandbox', 'allow-list', '--backend', a.url, '--backend', b.url], { cwd: tree.root });
+    assert.equal(batch.code, 0, batch.stdout + batch.stderr);
+    assert.match(batch.stderr, /with fleet of 2: /);
+    assert.equal(await readFile(path.join(tree.root, 'out', 'k3.md'), 'utf8'), 'Answer to k3.\n');
+    assert.equal(a.stats().answered + b.stats().answered, 6);
+    assert.ok(a.stats().answered > 0 && b.stats().answered > 0, 'both servers answered');
+    assert.deepEqual([a.stats().maxBusy, b.stats().maxBusy], [1, 1], 'one slot each, never two requests at once on one');
+    const ask = await runCli(['ask', 'repo', 'Question <solo>', '--sandbox', 'allow-list', '--backend', a.url, '--backend', b.url], { cwd: tree.root });
+    assert.equal(ask.code, 0, ask.stderr);
+    assert.equal(ask.stdout.trim(), 'Answer to solo.');
+  } finally {
+    await Promise.all([a.close(), b.close(), tree.cleanup()]);
+  }
 });
 
 describe('worker retries', { skip: skipWithoutRedis(), timeout: 60_000 }, () => {
