@@ -43,7 +43,7 @@ test('requests go to servers with free slots, never over a server’s slots', as
   for (const [index, events] of answers.entries()) assert.deepEqual(finalOf(events), { type: 'finish', reason: 'stop', usage: (finalOf(events) as { usage: unknown }).usage, text: `echo: q${index}` });
   assert.equal(a.stats().answered + b.stats().answered, 8);
   assert.equal(a.stats().answered, 4, 'the load is spread by free slots');
-  assert.ok(a.stats().maxBusy <= 2 && b.stats().maxBusy <= 2, 'no server got more requests than its slots');
+  assert.ok(a.stats().maxOpen <= 2 && b.stats().maxOpen <= 2, 'no server got more requests than its slots');
   await fleet.close();
 });
 

@@ -58,7 +58,7 @@ test('loco batch and loco ask take a fleet: --backend more than once', { timeout
     assert.equal(await readFile(path.join(tree.root, 'out', 'k3.md'), 'utf8'), 'Answer to k3.\n');
     assert.equal(a.stats().answered + b.stats().answered, 6);
     assert.ok(a.stats().answered > 0 && b.stats().answered > 0, 'both servers answered');
-    assert.deepEqual([a.stats().maxBusy, b.stats().maxBusy], [1, 1], 'one slot each, never two requests at once on one');
+    assert.deepEqual([a.stats().maxOpen, b.stats().maxOpen], [1, 1], 'one slot each, never two requests at once on one');
     const ask = await runCli(['ask', 'repo', 'Question <solo>', '--sandbox', 'allow-list', '--backend', a.url, '--backend', b.url], { cwd: tree.root });
     assert.equal(ask.code, 0, ask.stderr);
     assert.equal(ask.stdout.trim(), 'Answer to solo.');

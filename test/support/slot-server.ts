@@ -15,8 +15,8 @@ export interface SlotServerOptions {
 export interface SlotServer {
   /** Base URL ending in /v1. */
   url: string;
-  /** Chat requests answered, and the most in slots at once. */
-  stats(): { answered: number; maxBusy: number; busy: number };
+  /** Chat requests answered; the most in slots at once; the most received at once (in slots or waiting). */
+  stats(): { answered: number; maxBusy: number; busy: number; maxOpen: number };
   /** Stops listening and cuts every open connection: the server is dead. */
   close(): Promise<void>;
 }
@@ -35,6 +35,8 @@ export async function startSlotServer(options: SlotServerOptions): Promise<SlotS
   let busy = 0;
   let maxBusy = 0;
   let answered = 0;
+  let open = 0;
+  let maxOpen = 0;
   const waiting: (() => void)[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((request, response) => {
@@ -50,6 +52,8 @@ export async function startSlotServer(options: SlotServerOptions): Promise<SlotS
       }
       const body = JSON.parse(await readBody(request)) as { messages: { role: string; content: string }[] };
       const lastUser = [...body.messages].reverse().find((message) => message.role === 'user')?.content ?? '';
+      open += 1;
+      maxOpen = Math.max(maxOpen, open);
       if (busy >= options.slots) await new Promise<void>((resolve) => waiting.push(resolve));
       busy += 1;
       maxBusy = Math.max(maxBusy, busy);
@@ -61,6 +65,7 @@ export async function startSlotServer(options: SlotServerOptions): Promise<SlotS
         answered += 1;
       } finally {
         busy -= 1;
+        open -= 1;
         waiting.shift()?.();
       }
     })().catch(() => response.destroy());
@@ -73,7 +78,7 @@ export async function startSlotServer(options: SlotServerOptions): Promise<SlotS
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/v1`,
-    stats: () => ({ answered, maxBusy, busy }),
+    stats: () => ({ answered, maxBusy, busy, maxOpen }),
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
