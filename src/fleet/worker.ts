@@ -37,8 +37,6 @@ export interface FleetWorkerOptions {
   lockDurationMs?: number;
   /** How often stalled jobs are looked for (default 30 s). */
   stalledIntervalMs?: number;
-  /** Jobs started per `durationMs` by all workers of the queue together (BullMQ's limiter). */
-  limiter?: { max: number; durationMs: number };
   onEvent?: (event: WorkerEvent) => void;
 }
 
@@ -96,7 +94,6 @@ export function startFleetWorker(options: FleetWorkerOptions): FleetWorker {
     concurrency: options.concurrency,
     ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
     ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
-    ...(options.limiter === undefined ? {} : { limiter: { max: options.limiter.max, duration: options.limiter.durationMs } }),
   });
   worker.on('failed', (job, error) => {
     if (job && !(error instanceof WaitingError) && !(error instanceof RetryableJobFailure)) emit({ type: 'job-error', jobId: job.id ?? '?', message: error.message });
