@@ -121,6 +121,7 @@ export function checkQueueFlags(flags: { queue?: string; out?: string; force?: b
     if (flags.out === undefined) throw new LocoError('usage', "required option '-o, --out <dir>' not specified (or pass --queue redis://host:port/N to hand the batch to workers)");
     return;
   }
+  if (flags.out !== undefined) throw new LocoError('usage', `--out does not apply to --queue: workers keep the results in the queue; write them with \`loco batch collect --queue ${flags.queue} --out ${flags.out}\``);
   if (flags.force) throw new LocoError('usage', '--force does not apply to --queue: finished jobs are kept; collect into a new --out folder instead');
   if (flags.concurrency !== undefined) throw new LocoError('usage', '--concurrency does not apply to --queue: give it to each `loco worker`');
 }

@@ -41,6 +41,9 @@ test('--queue usage errors name the fix', async () => {
   const forced = await runCli(['batch', 'q.tsv', '--queue', 'redis://127.0.0.1:1/0', '--force']);
   assert.equal(forced.code, 2);
   assert.match(forced.stderr, /--force does not apply to --queue/);
+  const withOut = await runCli(['batch', 'q.tsv', '--queue', 'redis://127.0.0.1:1/0', '--out', 'answers']);
+  assert.equal(withOut.code, 2);
+  assert.match(withOut.stderr, /--out does not apply to --queue: .*loco batch collect --queue redis:\/\/127\.0\.0\.1:1\/0 --out answers/);
   const noOut = await runCli(['batch', 'q.tsv']);
   assert.equal(noOut.code, 2);
   assert.match(noOut.stderr, /--out <dir>' not specified \(or pass --queue/);
