@@ -28,6 +28,8 @@ const RANKS: Record<string, number> = {
   mcp: 4,
   // Built on batch's run layout and eval's report pieces.
   'explore-bench': 5,
+  // The queue runner: batch's answerQuery, output and summary over BullMQ.
+  fleet: 5,
   cli: 6,
 };
 

@@ -6,14 +6,12 @@ import { explore } from '../agent/explorer.js';
 import { createAgentTrace, type AgentTrace } from '../agent/trace-records.js';
 import type { AgentEvent, AgentResult } from '../agent/events.js';
 import { createRecordingBackend } from '../backends/recording.js';
-import { createBackendFromSpec } from '../backends/spec.js';
 import type { Backend } from '../backends/types.js';
-import { backendOptionsOf, resolveAskConfig, type AskFlags } from '../config/ask-config.js';
 import { LocoError } from '../errors.js';
 import { detectSandbox } from '../tools/sandbox.js';
 import { freshFileSink } from '../trace/writer.js';
+import { openExplorerBackend, resolveExplorerFlags, type ExplorerFlags } from './explorer-options.js';
 import type { CommandIo } from './io.js';
-import { defaultBackendSpec } from './model.js';
 import { createProgressPrinter, formatSummary } from './progress.js';
 
 export type { CommandIo } from './io.js';
@@ -48,14 +46,14 @@ export function jsonReport(result: AgentResult): string {
 }
 
 /** Runs `ask`; returns the process exit code. Throws LocoError for bad usage. */
-export async function runAsk(dir: string, questionWords: string[], flags: AskFlags, io: CommandIo): Promise<number> {
+export async function runAsk(dir: string, questionWords: string[], flags: ExplorerFlags, io: CommandIo): Promise<number> {
   const question = questionWords.join(' ').trim();
   if (question === '') throw new LocoError('usage', 'empty question: loco ask <dir> "your question about the code"');
-  const config = resolveAskConfig(flags, io.env);
+  const resolved = resolveExplorerFlags(flags, io.env);
+  const { config } = resolved;
   const root = await checkDirectory(dir);
   const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
-  const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
-  let backend: Backend = await createBackendFromSpec(spec, backendOptionsOf(config));
+  let backend: Backend = await openExplorerBackend(resolved, io);
 
   let trace: AgentTrace | undefined;
   if (config.trace) {

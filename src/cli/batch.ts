@@ -4,8 +4,6 @@
 // LOCO_FAKE_DELAY_MS slows `fake:` backends per chunk, so tests and demos can stop a run midway.
 import { wholeNumberFlag } from '../flags.js';
 import type { Command } from 'commander';
-import { addExplorerOptions } from './explorer-options.js';
-import { createBackendFromSpec } from '../backends/spec.js';
 import type { Backend } from '../backends/types.js';
 import { loadQueries } from '../batch/input.js';
 import { openBatchOutput } from '../batch/output.js';
@@ -14,20 +12,27 @@ import { formatSeconds } from '../format.js';
 import { runBatch, type BatchExplorerOptions, type BatchResult } from '../batch/runner.js';
 import type { BatchSummary } from '../batch/summary.js';
 import { loadTemplate } from '../batch/template.js';
-import { backendOptionsOf, resolveAskConfig, type AskFlags } from '../config/ask-config.js';
+import type { AskConfig, AskFlags } from '../config/ask-config.js';
 import { LocoError } from '../errors.js';
 import { DEFAULT_SAMPLING } from '../protocol/messages.js';
-import { detectSandbox, type SandboxMode } from '../tools/sandbox.js';
+import { detectSandbox } from '../tools/sandbox.js';
+import { backendSpecs } from './backend-flags.js';
+import { checkQueueFlags, registerBatchQueueCommands, submitToQueue } from './batch-queue.js';
+import { addExplorerOptions, openExplorerBackend, resolveExplorerFlags } from './explorer-options.js';
 import type { CommandIo } from './io.js';
-import { defaultBackendSpec } from './model.js';
 
 export interface BatchCommandIo extends CommandIo {
   setExitCode: (code: number) => void;
 }
 
-export interface BatchFlags extends AskFlags {
+export interface BatchFlags extends Omit<AskFlags, 'backend'> {
+  /** Several: a fleet. */
+  backend?: string[];
   repo?: string;
-  out: string;
+  /** Required without --queue. */
+  out?: string;
+  /** redis://host:port/N: hand the queries to `loco worker`s instead of answering them here. */
+  queue?: string;
   concurrency?: string;
   template?: string;
   retries?: string;
@@ -61,6 +66,7 @@ export function resumeCommand(command: Command, queriesFile: string, name: reado
     if (command.getOptionValueSource(key) !== 'cli' || option.long === undefined || option.long === '--force') continue;
     const value: unknown = command.getOptionValue(key);
     if (typeof value === 'string') words.push(option.long, value);
+    else if (Array.isArray(value)) for (const each of value) words.push(option.long, String(each));
     else if (value === true || (value === false && option.negate)) words.push(option.long);
   }
   return words.map(shellWord).join(' ');
@@ -82,7 +88,9 @@ function closingReport(summary: BatchSummary): string[] {
 
 /** What `batch` and `bench run` read from the shared flags. */
 export interface BatchRunFlags {
-  config: ReturnType<typeof resolveAskConfig>;
+  /** The --backend values; several make a fleet. */
+  specs: string[] | undefined;
+  config: Readonly<AskConfig>;
   concurrency: number;
   retries: number;
   maxTokens: number;
@@ -91,7 +99,7 @@ export interface BatchRunFlags {
 
 export function batchRunFlags(flags: BatchFlags, io: CommandIo): BatchRunFlags {
   return {
-    config: resolveAskConfig(flags, io.env),
+    ...resolveExplorerFlags(flags, io.env),
     concurrency: wholeNumberFlag('--concurrency', flags.concurrency, 1, 64) ?? DEFAULT_CONCURRENCY,
     retries: wholeNumberFlag('--retries', flags.retries, 0, 20) ?? 2,
     maxTokens: wholeNumberFlag('--max-tokens', flags.maxTokens, 1, 131_072) ?? DEFAULT_SAMPLING.maxTokens,
@@ -102,15 +110,15 @@ export function batchRunFlags(flags: BatchFlags, io: CommandIo): BatchRunFlags {
 /** The one backend every query shares (the embedded engine gets one sequence per concurrent query). */
 export async function createBatchBackend(run: BatchRunFlags, io: CommandIo): Promise<Backend & { load?: () => Promise<void> }> {
   const { config } = run;
-  const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
   const fakeDelay = io.env.LOCO_FAKE_DELAY_MS === undefined ? undefined : wholeNumberFlag('LOCO_FAKE_DELAY_MS', io.env.LOCO_FAKE_DELAY_MS, 0, 60_000);
-  return createBackendFromSpec(spec, backendOptionsOf(config, { sequences: run.concurrency, fakeDelayMs: fakeDelay }));
+  // One backend for every query (several specs: a fleet); the embedded engine gets one sequence per concurrent query.
+  return openExplorerBackend(run, io, { sequences: run.concurrency, fakeDelayMs: fakeDelay });
 }
 
-export function batchExplorerOptions(run: BatchRunFlags, sandbox: SandboxMode): BatchExplorerOptions {
+/** The explorer's settings for every query (the sandbox is chosen where the queries run). */
+export function batchExplorerSettings(run: BatchRunFlags) {
   const { config } = run;
   return {
-    sandbox,
     maxTurns: config.maxTurns,
     contextBudget: config.contextBudget,
     sampling: { maxTokens: run.maxTokens, ...(config.temperature === undefined ? {} : { temperature: config.temperature }) },
@@ -123,15 +131,22 @@ export function batchExplorerOptions(run: BatchRunFlags, sandbox: SandboxMode): 
 /** Runs `batch`; returns the exit code: 0 all answered, 1 some failed, 130 interrupted. */
 export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io: CommandIo, resumeWith: string): Promise<number> {
   const cwd = process.cwd();
+  checkQueueFlags(flags);
   const run = batchRunFlags(flags, io);
   const { config, concurrency, retries, timeoutS } = run;
   // Everything that can be wrong with the input is found before a model is loaded.
   const queries = await loadQueries(queriesFile, { defaultRepo: flags.repo, cwd });
   const template = await loadTemplate(flags.template, cwd);
+  const explorerSettings = batchExplorerSettings(run);
+  if (flags.queue !== undefined) {
+    const settings = { queriesFile, out: '', repo: flags.repo, backend: '', template: template.source, concurrency: 0, retries, timeoutPerQueryS: timeoutS, maxTurns: config.maxTurns, force: false };
+    return submitToQueue({ queue: flags.queue, queries, template, explorer: explorerSettings, settings, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000, retries }, io);
+  }
+  const out = flags.out as string;
   const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
   const backend = await createBatchBackend(run, io);
   try {
-    const output = await openBatchOutput(flags.out);
+    const output = await openBatchOutput(out);
     try {
       // A model that cannot load would fail every query: fail once, before the batch starts.
       await backend.load?.();
@@ -155,7 +170,7 @@ export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io
         signal: io.signal,
         onProgress: progress.onProgress,
         settings: { queriesFile, out: output.dir, repo: flags.repo, backend: backend.info.description, template: template.source, concurrency, retries, timeoutPerQueryS: timeoutS, maxTurns: config.maxTurns, force: flags.force ?? false },
-        explorer: batchExplorerOptions(run, sandbox),
+        explorer: { sandbox, ...explorerSettings },
       });
     } finally {
       progress.stop();
@@ -186,15 +201,18 @@ export function addBatchRunOptions(command: Command, moreBackends = ''): Command
     .option('--force', 'run every query again: existing answers are removed first, so an interrupted forced run resumes without --force');
 }
 
-/** Adds `loco batch …` to the program. */
+/** Adds `loco batch …` (and its queue commands) to the program. */
 export function registerBatchCommand(program: Command, io: BatchCommandIo): Command {
-  const command = program
+  const batch = program
     .command('batch')
     .description('Answer every query of a file about a codebase: one <id>.md answer and one replayable trace per query, a summary.json, resumable (a rerun skips answered queries)')
     .argument('<queries>', 'a file of `id<TAB>query` lines, or JSONL {"id", "query", "repo"?} (repo relative to the file); blank lines and # comments are skipped')
-    .requiredOption('-o, --out <dir>', 'folder for <id>.md answers, traces/<id>.jsonl and summary.json (created if missing)')
+    .option('-o, --out <dir>', 'folder for <id>.md answers, traces/<id>.jsonl and summary.json (created if missing); required without --queue')
+    .option('-q, --queue <url>', 'redis://host:port/N: queue one job per query for `loco worker`s instead of answering here (resubmitting redoes nothing finished); see `loco batch status` and `loco batch collect`')
     .option('-r, --repo <dir>', 'the codebase every query explores (JSONL entries may name their own)');
-  return addBatchRunOptions(command).action(async (queries: string, flags: BatchFlags, command: Command) => {
+  addBatchRunOptions(batch).action(async (queries: string, flags: BatchFlags, command: Command) => {
     io.setExitCode(await runBatchCommand(queries, flags, io, resumeCommand(command, queries)));
   });
+  registerBatchQueueCommands(batch, io);
+  return batch;
 }

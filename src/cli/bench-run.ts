@@ -12,7 +12,10 @@ import { BASELINE_PREFIX, BASELINES, baselineOf, createBaseline } from '../explo
 import { benchTemplate, prepareBench, runBench, type BenchAnswering, type BenchRunResult } from '../explore-bench/run.js';
 import { formatSeconds } from '../format.js';
 import { detectSandbox } from '../tools/sandbox.js';
-import { addBatchRunOptions, batchExplorerOptions, batchRunFlags, createBatchBackend, resumeCommand, type BatchFlags } from './batch.js';
+import { addBatchRunOptions, batchExplorerSettings, batchRunFlags, createBatchBackend, resumeCommand, type BatchFlags } from './batch.js';
+
+/** `--out` is required here (commander enforces it). */
+type BenchRunFlags = BatchFlags & { out: string };
 import type { CommandIo } from './io.js';
 
 function closingReport(result: BenchRunResult, out: string, tasksFile: string): string[] {
@@ -31,7 +34,7 @@ function closingReport(result: BenchRunResult, out: string, tasksFile: string): 
   return lines;
 }
 
-export async function runBenchRunCommand(tasksFile: string, flags: BatchFlags, io: CommandIo, resumeWith: string): Promise<number> {
+export async function runBenchRunCommand(tasksFile: string, flags: BenchRunFlags, io: CommandIo, resumeWith: string): Promise<number> {
   const cwd = process.cwd();
   const run = batchRunFlags(flags, io);
   const { config, concurrency, retries, timeoutS } = run;
@@ -53,7 +56,7 @@ export async function runBenchRunCommand(tasksFile: string, flags: BatchFlags, i
   } else {
     const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
     const backend = await createBatchBackend(run, io);
-    answering = { explorer: { backend, template, explorer: batchExplorerOptions(run, sandbox), retry: { ...DEFAULT_RETRY_POLICY, retries }, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000 } };
+    answering = { explorer: { backend, template, explorer: { sandbox, ...batchExplorerSettings(run) }, retry: { ...DEFAULT_RETRY_POLICY, retries }, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000 } };
     description = `${backend.info.description} (sandbox ${sandbox})`;
     close = () => backend.close();
     load = async () => void (await backend.load?.());
@@ -110,7 +113,7 @@ export function registerBenchRunCommand(bench: Command, io: CommandIo & { setExi
     .requiredOption('-o, --out <dir>', 'folder for <id>.md answers, traces/<id>.jsonl and summary.json (checkouts live in <dir>/.checkouts while it runs)')
     .option('-r, --repo <dir>', "a clone to check the tasks' commits out of (default: each task's own repo)");
   addBatchRunOptions(command, `, or a baseline without a model: ${BASELINES.map((name) => `${BASELINE_PREFIX}${name}`).join(', ')}`).action(
-    async (tasks: string, flags: BatchFlags, self: Command) => {
+    async (tasks: string, flags: BenchRunFlags, self: Command) => {
       io.setExitCode(await runBenchRunCommand(tasks, flags, io, resumeCommand(self, tasks, ['loco', 'bench', 'run'])));
     },
   );

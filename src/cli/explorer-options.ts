@@ -1,14 +1,22 @@
 // The options every command that runs the explorer takes (ask, batch, mcp, bench run,
 // worker): which backend and model, sampling, the sandbox, the prompt, and the embedded
-// engine's settings. One list, so the commands never drift apart.
+// engine's settings. One list, and one way to turn them into a backend, so the commands
+// never drift apart.
 import { Option, type Command } from 'commander';
+import { createBackendFromSpecs } from '../backends/fleet-spec.js';
+import type { Backend } from '../backends/types.js';
+import { backendOptionsOf, resolveAskConfig, type AskConfig, type AskFlags } from '../config/ask-config.js';
+import { backendSpecs, collectBackend } from './backend-flags.js';
+import type { CommandIo } from './io.js';
+import { defaultBackendSpec } from './model.js';
 
 /** `moreBackends`: backend kinds a command adds to the usual ones, for the help text. */
 export function addExplorerOptions(command: Command, options: { moreBackends?: string } = {}): Command {
   return command
     .option(
       '-b, --backend <spec>',
-      `gguf:<file.gguf> (in-process), an OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1) or fake:<script.jsonl>${options.moreBackends ?? ''}; env LOCO_BACKEND; default: the embedded engine on the default model`,
+      `gguf:<file.gguf> (in-process), an OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1) or fake:<script.jsonl>${options.moreBackends ?? ''}; repeat it for a fleet of servers (each request goes to one with a free slot); env LOCO_BACKEND; default: the embedded engine on the default model`,
+      collectBackend,
     )
     .option('-m, --model <name>', 'model name to ask the backend for; env LOCO_MODEL')
     .option('-t, --temperature <t>', 'sampling temperature (default 0.7; top_p 0.8 and top_k 20 are fixed)')
@@ -23,4 +31,26 @@ export function addExplorerOptions(command: Command, options: { moreBackends?: s
     .option('--constrain', "embedded engine: constrain every tool call's JSON to the tools' schemas with a grammar")
     .option('--models-dir <dir>', 'where models are cached (env LOCO_MODELS_DIR; default ~/.cache/loco/models)')
     .option('--no-pull', 'do not download the default model when it is missing');
+}
+
+export type ExplorerFlags = Omit<AskFlags, 'backend'> & { backend?: string | string[] };
+
+/** The --backend values (several make a fleet) and the settings layered over env and defaults. */
+export function resolveExplorerFlags(flags: ExplorerFlags, env: NodeJS.ProcessEnv): { specs: string[] | undefined; config: Readonly<AskConfig> } {
+  const specs = backendSpecs(flags.backend);
+  return { specs, config: resolveAskConfig({ ...flags, backend: specs?.[0] }, env) };
+}
+
+/**
+ * The backend those flags name: the given specs (several: a fleet), LOCO_BACKEND, or the
+ * embedded engine on the default model (pulled on first use unless --no-pull).
+ */
+export async function openExplorerBackend(
+  resolved: { specs: string[] | undefined; config: Readonly<AskConfig> },
+  io: CommandIo,
+  extra: Parameters<typeof backendOptionsOf>[1] = {},
+): Promise<Backend & { load?: () => Promise<void> }> {
+  const { specs, config } = resolved;
+  const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
+  return createBackendFromSpecs(specs ?? [spec], backendOptionsOf(config, extra));
 }

@@ -11,6 +11,7 @@ import { registerMcpCommand } from './mcp.js';
 import { registerModelCommand } from './model.js';
 import { registerProxyCommand } from './proxy.js';
 import { registerServeCommand } from './serve.js';
+import { registerWorkerCommand } from './worker.js';
 
 function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => void }): Command {
   const program = new Command();
@@ -46,6 +47,7 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
   registerBatchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerBenchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerMcpCommand(program, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
+  registerWorkerCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   return program;
 }
 

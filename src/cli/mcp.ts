@@ -5,8 +5,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
-import { createBackendFromSpec } from '../backends/spec.js';
-import { backendOptionsOf, resolveAskConfig, type AskFlags } from '../config/ask-config.js';
 import { LocoError } from '../errors.js';
 import { createMcpCore } from '../mcp/core.js';
 import { startMcpHttp } from '../mcp/http.js';
@@ -14,15 +12,14 @@ import { installPlan, MCP_CLIENTS, writeInstall, type McpClient } from '../mcp/i
 import { guardStdout, serveStdio } from '../mcp/stdio.js';
 import { detectSandbox } from '../tools/sandbox.js';
 import type { CommandIo } from './io.js';
-import { addExplorerOptions } from './explorer-options.js';
-import { defaultBackendSpec } from './model.js';
+import { addExplorerOptions, openExplorerBackend, resolveExplorerFlags, type ExplorerFlags } from './explorer-options.js';
 
 export interface McpCommandIo extends CommandIo {
   stdin: NodeJS.ReadableStream;
   setExitCode: (code: number) => void;
 }
 
-export interface McpFlags extends AskFlags {
+export interface McpFlags extends ExplorerFlags {
   root?: string[];
   http?: boolean;
   host?: string;
@@ -60,7 +57,8 @@ export async function runMcp(flags: McpFlags, io: McpCommandIo): Promise<number>
   // First of all: nothing but protocol messages may reach stdout from here on.
   const protocolOut = flags.http ? undefined : guardStdout(process.stdout, io.stderr);
   const log = (line: string) => io.stderr.write(`${line}\n`);
-  const config = resolveAskConfig(flags, io.env);
+  const resolved = resolveExplorerFlags(flags, io.env);
+  const { config } = resolved;
   const roots = await Promise.all((flags.root && flags.root.length > 0 ? flags.root : [process.cwd()]).map(checkRoot));
   const parallel = wholeNumber('--parallel', flags.parallel, 4, 1, 64);
   const traceLimit = wholeNumber('--traces', flags.traces, 20, 1, 1000);
@@ -78,10 +76,7 @@ export async function runMcp(flags: McpFlags, io: McpCommandIo): Promise<number>
     model: config.model,
     subagents: config.subagents,
     log,
-    openBackend: async () => {
-      const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
-      return createBackendFromSpec(spec, backendOptionsOf(config, { sequences: parallel }));
-    },
+    openBackend: () => openExplorerBackend(resolved, io, { sequences: parallel }),
   });
 
   const stop = new AbortController();

@@ -1,0 +1,120 @@
+// A queue worker: takes batch jobs from BullMQ and answers each with batch/answer.ts
+// answerQuery on its backend (a fleet keeps a repository's questions on one server). It writes
+// no files: the outcome (record, trace lines, answer) is the job's return value, and
+// `loco batch collect` writes it. A failure worth retrying (the backend) is thrown so BullMQ
+// retries the job with backoff, on any worker, until its attempts run out; the last attempt's
+// failure is returned as a failed record so collect can report it with its trace. A worker
+// killed mid-job stops renewing its lock: BullMQ's stalled check hands the job to another.
+// close() stops taking jobs, lets running ones finish, and after a grace period cancels them
+// and hands them back to the queue without spending an attempt.
+import { hostname } from 'node:os';
+import { Worker, WaitingError, type ConnectionOptions, type Job } from 'bullmq';
+import { isFleet } from '../backends/fleet-spec.js';
+import type { Backend } from '../backends/types.js';
+import { answerQuery } from '../batch/answer.js';
+import { DEFAULT_RETRY_POLICY } from '../batch/retry.js';
+import type { QueryRecord } from '../batch/summary.js';
+import { parseTemplate, type PromptTemplate } from '../batch/template.js';
+import type { SandboxMode } from '../tools/sandbox.js';
+import { readJobData, type FleetJobResult, type QueueAddress } from './jobs.js';
+
+export type WorkerEvent =
+  | { type: 'job-start'; jobId: string; id: string; attempt: number }
+  | { type: 'job-end'; jobId: string; record: QueryRecord }
+  | { type: 'job-retry'; jobId: string; id: string; attempt: number; reason: string }
+  | { type: 'job-handed-back'; jobId: string; id: string }
+  | { type: 'job-error'; jobId: string; message: string };
+
+/** Thrown for BullMQ to retry the job later; already reported as `job-retry`. */
+class RetryableJobFailure extends Error {}
+
+export interface FleetWorkerOptions {
+  address: QueueAddress;
+  backend: Backend;
+  concurrency: number;
+  sandbox: SandboxMode;
+  /** How long a job's lock lasts without renewal: a killed worker's jobs return after about this long (default 30 s). */
+  lockDurationMs?: number;
+  /** How often stalled jobs are looked for (default 30 s). */
+  stalledIntervalMs?: number;
+  onEvent?: (event: WorkerEvent) => void;
+}
+
+export interface FleetWorker {
+  /** Resolves once the worker is connected and taking jobs. */
+  ready(): Promise<void>;
+  /** Stops taking jobs; running ones get `graceMs` to finish, then go back to the queue. */
+  close(graceMs: number): Promise<void>;
+}
+
+export function startFleetWorker(options: FleetWorkerOptions): FleetWorker {
+  const emit = options.onEvent ?? (() => undefined);
+  const shutdown = new AbortController();
+  const templates = new Map<string, PromptTemplate>();
+  const name = `${hostname()}:${process.pid}`;
+
+  async function processJob(job: Job, token: string | undefined): Promise<FleetJobResult> {
+    const jobId = job.id ?? '?';
+    const data = readJobData(job.data, job.id);
+    const attempt = job.attemptsMade + 1;
+    const attempts = job.opts.attempts ?? 1;
+    emit({ type: 'job-start', jobId, id: data.query.id, attempt });
+    const templateKey = `${data.template.source}\u0000${data.template.text}`;
+    if (!templates.has(templateKey)) templates.set(templateKey, parseTemplate(data.template.text, data.template.source));
+    const template = templates.get(templateKey) as PromptTemplate;
+    // A fleet keeps one repository's questions on one server, so its prompt cache stays warm.
+    const backend = isFleet(options.backend) ? options.backend.bind(data.query.repo) : options.backend;
+    const outcome = await answerQuery(data.query, {
+      backend,
+      template,
+      explorer: { ...data.explorer, sandbox: options.sandbox },
+      // BullMQ does the retrying, so a retry may land on another worker and server.
+      retry: { ...DEFAULT_RETRY_POLICY, retries: 0 },
+      timeoutMs: data.timeoutMs,
+      signal: shutdown.signal,
+    });
+    if (outcome === undefined) {
+      // Cancelled by shutdown: back to the queue, no attempt spent.
+      await job.moveToWait(token);
+      emit({ type: 'job-handed-back', jobId, id: data.query.id });
+      throw new WaitingError();
+    }
+    const record: QueryRecord = { ...outcome.record, attempts: attempt };
+    const retryable = record.status === 'failed' && (record.errorCode?.startsWith('backend-') ?? false);
+    if (retryable && attempt < attempts) {
+      emit({ type: 'job-retry', jobId, id: data.query.id, attempt, reason: record.reason ?? 'failed' });
+      throw new RetryableJobFailure(record.reason ?? 'the backend failed');
+    }
+    emit({ type: 'job-end', jobId, record });
+    return { record, trace: outcome.trace, ...(outcome.answer === undefined ? {} : { answer: outcome.answer }), backend: options.backend.info.description, worker: name };
+  }
+
+  const worker = new Worker(options.address.queueName, processJob, {
+    connection: options.address.connection as ConnectionOptions,
+    concurrency: options.concurrency,
+    ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
+    ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
+  });
+  worker.on('failed', (job, error) => {
+    if (job && !(error instanceof WaitingError) && !(error instanceof RetryableJobFailure)) emit({ type: 'job-error', jobId: job.id ?? '?', message: error.message });
+  });
+  // Without a listener an 'error' (Redis gone for a moment) would end the process.
+  worker.on('error', (error) => emit({ type: 'job-error', jobId: '-', message: error.message }));
+
+  return {
+    ready: () => worker.waitUntilReady().then(() => undefined),
+    async close(graceMs) {
+      const closing = worker.close();
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          shutdown.abort();
+          resolve();
+        }, graceMs);
+      });
+      await Promise.race([closing, grace]);
+      clearTimeout(timer);
+      await closing;
+    },
+  };
+}
