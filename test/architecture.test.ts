@@ -26,6 +26,8 @@ const RANKS: Record<string, number> = {
   eval: 4,
   // Built on batch's run layout and eval's report pieces.
   'explore-bench': 5,
+  // Teacher traces -> training data: the dialect, the trace reader, the explorer's prompt, eval's tool schemas.
+  distill: 5,
   cli: 6,
 };
 

@@ -5,6 +5,7 @@ import { LocoError } from '../errors.js';
 import { runAsk } from './ask.js';
 import { registerBatchCommand } from './batch.js';
 import { registerBenchCommand } from './bench.js';
+import { registerDistillCommand } from './distill.js';
 import { registerEvalCommand } from './eval.js';
 import { registerModelCommand } from './model.js';
 import { registerProxyCommand } from './proxy.js';
@@ -55,6 +56,7 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
   registerEvalCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerBatchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerBenchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
+  registerDistillCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   return program;
 }
 
