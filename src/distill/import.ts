@@ -5,6 +5,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LocoError } from '../errors.js';
 import { importClaudeCodeFile } from './claude-code.js';
+import type { Conversation } from './conversation.js';
 import { emptyImportCounts, type ImportCounts } from './import-counts.js';
 import { createAtomicJsonlWriter } from './jsonl.js';
 import { importLocoTrace } from './loco-trace.js';
@@ -49,6 +50,18 @@ function isSubagentFile(file: string): boolean {
   return path.basename(path.dirname(file)) === 'subagents' && /^agent-.*\.jsonl$/.test(path.basename(file));
 }
 
+async function importFile(file: string, format: SourceFormat, counts: ImportCounts): Promise<Conversation[]> {
+  try {
+    const kind = format === 'auto' ? await sniffFormat(file) : format;
+    if (kind === 'loco-trace') return await importLocoTrace(file, counts);
+    const conversation = await importClaudeCodeFile({ file, subagent: isSubagentFile(file) }, counts);
+    return conversation ? [conversation] : [];
+  } catch (error) {
+    // A file that cannot be read at all stops the import: its conversations would be missing silently.
+    throw new LocoError('io', `cannot read ${file}: ${error instanceof Error ? error.message : String(error)} (nothing was written)`, { cause: error });
+  }
+}
+
 export async function importSources(sources: readonly string[], out: string, options: ImportOptions = {}): Promise<ImportCounts> {
   if (sources.length === 0) throw new LocoError('usage', 'give at least one source: a Claude Code projects folder, a session file or a loco trace');
   const files = (await Promise.all(sources.map(sourceFiles))).flat();
@@ -57,8 +70,7 @@ export async function importSources(sources: readonly string[], out: string, opt
   try {
     for (const file of files) {
       counts.files += 1;
-      const format = options.format === undefined || options.format === 'auto' ? await sniffFormat(file) : options.format;
-      const conversations = format === 'loco-trace' ? await importLocoTrace(file, counts) : [await importClaudeCodeFile({ file, subagent: isSubagentFile(file) }, counts)].flatMap((c) => (c ? [c] : []));
+      const conversations = await importFile(file, options.format ?? 'auto', counts);
       for (const conversation of conversations) {
         await writer.write(conversation);
         counts.conversations += 1;
