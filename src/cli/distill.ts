@@ -69,7 +69,7 @@ export function registerDistillCommand(program: Command, io: DistillCommandIo): 
     .addOption(new Option('--invalid-calls <policy>', 'tool calls that fail their schema').choices(['drop', 'repair']).default('repair'))
     .option('--keep-errors', 'keep conversations that end in errors the teacher did not recover from')
     .option('--no-scrub', 'do not redact secrets')
-    .option('--near-duplicates <similarity>', 'estimated Jaccard similarity at which a conversation is a near duplicate (default 0.9)', '0.9')
+    .option('--near-duplicates <similarity>', 'estimated Jaccard similarity at which a conversation is a near duplicate (default 0.85)', '0.85')
     .option('--max-length <tokens>', 'longest conversation in Qwen3 tokens (default 16384)', '16384')
     .addOption(new Option('--truncation <policy>', 'over-long conversations: delete (MS-SWIFT default) or cut at the last turn boundary that fits').choices(['delete', 'cut']).default('delete'))
     .option('--validation-ratio <share>', 'share of repositories held out for validation (default 0.05)', '0.05')
