@@ -15,6 +15,7 @@ import { conversationSchema, type Conversation, type ConversationMessage } from 
 import { DuplicateFilter } from './dedupe.js';
 import { checkCalls, shapeProblem, unrecoverableError, type InvalidCallPolicy, type ShapeOptions } from './filters.js';
 import { openAIRow, sharegptRow, swiftRow } from './formats.js';
+import { formatBuildReport } from './report-html.js';
 import { readJsonlLines, withAtomicJsonlWriters, type AtomicJsonlWriter } from './jsonl.js';
 import { chatMlText, normalizeMessages, toDialectTurns } from './render.js';
 import { scrubText, scrubValue, type SecretFinding } from './secrets.js';
@@ -200,7 +201,8 @@ export async function buildDataset(options: BuildOptions): Promise<BuildResult> 
   await writeFileAtomic(stamp('stats.json'), `${JSON.stringify(stats, null, 2)}\n`);
   await writeFileAtomic(stamp('splits.json'), `${JSON.stringify({ train: [...repos.train].sort(), validation: [...repos.validation].sort() }, null, 2)}\n`);
   await writeFileAtomic(stamp('train.sh'), swiftSftScript({ maxLength: options.maxLength }), { mode: 0o755 });
-  return { stats, files: [...files, stamp('stats.json'), stamp('splits.json'), stamp('train.sh')] };
+  await writeFileAtomic(stamp('report.html'), formatBuildReport(stats));
+  return { stats, files: [...files, stamp('stats.json'), stamp('splits.json'), stamp('train.sh'), stamp('report.html')] };
 }
 
 export function checkBuildOptions(options: Pick<BuildOptions, 'maxLength' | 'validationRatio' | 'nearDuplicateThreshold'>): void {
