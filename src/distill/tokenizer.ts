@@ -30,5 +30,17 @@ export function loadQwen3Tokenizer(): Promise<TokenCounter> {
  * first, so the sum is the whole conversation's count.
  */
 export function turnTokenCounts(counter: TokenCounter, turns: readonly ChatMessage[]): number[] {
-  return turns.map((turn) => counter.count(`<|im_start|>${turn.role}\n${turn.content}<|im_end|>\n`));
+  return turns.map((turn) => {
+    const text = `<|im_start|>${turn.role}\n${turn.content}<|im_end|>\n`;
+    // Every row shares the system prompt: count it once.
+    if (turn.role !== 'system') return counter.count(text);
+    let count = systemCounts.get(text);
+    if (count === undefined) {
+      count = counter.count(text);
+      if (systemCounts.size < 8) systemCounts.set(text, count);
+    }
+    return count;
+  });
 }
+
+const systemCounts = new Map<string, number>();
