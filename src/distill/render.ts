@@ -20,7 +20,8 @@ function plural(count: number, noun: string): string {
  */
 export function trainingResultText(message: Pick<ToolMessage, 'name' | 'content' | 'isError'>): string {
   if (message.isError) return message.content;
-  if (message.name === 'Read') return toTrainingReadFormat(message.content);
+  // Claude Code appends a `<system-reminder>` to every Read result; loco's Read never does.
+  if (message.name === 'Read') return toTrainingReadFormat(message.content.replace(/\n*<system-reminder>[\s\S]*?<\/system-reminder>\s*$/, ''));
   if (message.name === 'Grep') {
     return message.content.replace(/^Found (\d+) files?\b[^\n]*/, (_match, count: string) => `Found ${count} ${plural(Number(count), 'file')}`);
   }
