@@ -1,13 +1,15 @@
 // Benchmark: `loco distill` import and build rate (conversations per second) on synthetic
 // Claude Code transcripts, one session file each (parallel calls written as separate entries
 // sharing a message id, results in completion order, a duplicate entry), and whether memory
-// stays flat: heap is sampled while each stage runs, and the peak in the last fifth of the
+// stays flat: live heap (after a full GC) is sampled while each stage runs, and the peak in the last fifth of the
 // run must not exceed the peak in the first fifth by more than the goal (streaming holds one
 // file's entries at a time, and only hashes for dedupe). Build uses the real Qwen3 tokenizer.
 // Run alone: npm run bench:distill [-- 10000]
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { buildDataset } from '../src/distill/build.js';
 import { readOnlyToolNames } from '../src/distill/filters.js';
 import { importSources } from '../src/distill/import.js';
@@ -40,11 +42,18 @@ function session(index: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Peak heap per fifth of a stage, sampled every 20 ms. */
+// Live memory, not garbage the collector has not reached yet: each sample follows a full GC.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+
+/** Peak live heap per fifth of a stage, sampled every 250 ms after a full collection. */
 async function measure<T>(stage: () => Promise<T>): Promise<{ result: T; seconds: number; peaks: number[] }> {
   const samples: { at: number; heap: number }[] = [];
   const started = performance.now();
-  const timer = setInterval(() => samples.push({ at: performance.now() - started, heap: process.memoryUsage().heapUsed }), 20);
+  const timer = setInterval(() => {
+    collect();
+    samples.push({ at: performance.now() - started, heap: process.memoryUsage().heapUsed });
+  }, 250);
   const result = await stage();
   clearInterval(timer);
   const elapsed = performance.now() - started;

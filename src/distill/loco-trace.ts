@@ -6,6 +6,7 @@
 // builds the same way every time: the user turn is `userPrompt(question, dir)` and a child's
 // is `userPrompt(Task prompt, dir)`, the child found by the id its Task result names. The
 // system prompt is left to `build`, which writes the training prompt for every source.
+// A `userText` in the meta line (`loco proxy --record`) is the first user message verbatim.
 import path from 'node:path';
 import { userPrompt } from '../agent/explorer.js';
 import { LocoError } from '../errors.js';
@@ -108,8 +109,11 @@ export async function importLocoTrace(file: string, counts: ImportCounts): Promi
   const base = path.basename(file, '.jsonl');
   for (const [id, thread] of threads) {
     const subagent = id.startsWith('agent-');
+    // `loco proxy --record` keeps the client's own first message; the explorer builds it from question and dir.
+    const userText = subagent ? undefined : stringMeta(meta, 'userText');
     const prompt = subagent ? taskPromptFor(id, threads) : question;
-    if (prompt === undefined || cwd === undefined || thread.turns.length === 0) {
+    const firstUser = userText ?? (prompt !== undefined && cwd !== undefined ? userPrompt(prompt, cwd) : undefined);
+    if (firstUser === undefined || thread.turns.length === 0) {
       counts.emptyFiles += 1;
       continue;
     }
@@ -122,10 +126,10 @@ export async function importLocoTrace(file: string, counts: ImportCounts): Promi
       origin: { source: 'loco-trace', file, ...(subagent ? { agentId: id } : {}) },
       subagent,
       ...(model === undefined ? {} : { model }),
-      repo: cwd,
+      ...(cwd === undefined ? {} : { repo: cwd }),
       ...(commit === undefined ? {} : { commit }),
       ...(outcome === undefined ? {} : { outcome }),
-      messages: threadMessages(thread, userPrompt(prompt, cwd)),
+      messages: threadMessages(thread, firstUser),
     });
   }
   return conversations;
