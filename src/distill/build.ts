@@ -4,6 +4,8 @@
 // (dedupe) and counters stay in memory; every output is written to a temporary file and
 // renamed into place when the whole build succeeded (nothing under --dry-run).
 import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { LocoError } from '../errors.js';
@@ -95,6 +97,7 @@ function messagesForTurns(messages: readonly ConversationMessage[], turnCount: n
 }
 
 export async function buildDataset(options: BuildOptions): Promise<BuildResult> {
+  await checkReadable(options.input, 'run `loco distill import` first');
   const stats = emptyBuildStats(options.maxLength);
   const tokenizer = options.tokenizer ?? (await loadQwen3Tokenizer());
   const signatures: ToolSignature[] = evalToolSignatures().filter((tool) => options.shape.tools.has(tool.name));
@@ -203,6 +206,16 @@ export async function buildDataset(options: BuildOptions): Promise<BuildResult> 
   await writeFileAtomic(stamp('train.sh'), swiftSftScript({ maxLength: options.maxLength }), { mode: 0o755 });
   await writeFileAtomic(stamp('report.html'), formatBuildReport(stats));
   return { stats, files: [...files, stamp('stats.json'), stamp('splits.json'), stamp('train.sh'), stamp('report.html')] };
+}
+
+/** A usage error naming the file and what to do, before any output is started. */
+export async function checkReadable(file: string, fix: string): Promise<void> {
+  try {
+    await access(file, constants.R_OK);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new LocoError('usage', `cannot read ${file}: ${reason} (${fix})`);
+  }
 }
 
 export function checkBuildOptions(options: Pick<BuildOptions, 'maxLength' | 'validationRatio' | 'nearDuplicateThreshold'>): void {

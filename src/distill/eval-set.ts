@@ -10,6 +10,7 @@ import { renderAssistantTurn } from '../protocol/tool-call-codec.js';
 import { evalToolSignatures } from '../eval/tool-schemas.js';
 import { conversationSchema, type ConversationMessage } from './conversation.js';
 import { readJsonlLines, createAtomicJsonlWriter } from './jsonl.js';
+import { checkReadable } from './build.js';
 import { readOnlyToolNames } from './filters.js';
 import { trainingResultText } from './render.js';
 
@@ -87,6 +88,7 @@ async function trainingRepos(file: string | undefined): Promise<Set<string>> {
 
 export async function makeEvalSet(options: EvalSetOptions): Promise<EvalSetResult> {
   if (options.minPrefix < 2 || options.maxPrefix < options.minPrefix) throw new LocoError('usage', `the prefix range must be at least 2 messages and min <= max (got ${options.minPrefix}-${options.maxPrefix})`);
+  await checkReadable(options.input, "give build's validation.conversations.jsonl");
   const random = seededRandom(options.seed);
   const excluded = await trainingRepos(options.splitsFile);
   const system = buildSystemPrompt(options.promptStyle, evalToolSignatures().filter((tool) => readOnlyToolNames().has(tool.name)));

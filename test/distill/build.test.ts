@@ -189,3 +189,14 @@ test('the split is by repository: no repository in both, and the held-out side i
   assert.equal(leak.code, 1);
   assert.equal(JSON.parse(leak.stdout).samples, 0);
 });
+
+test('bad input names the file and the fix, and writes nothing', async () => {
+  const out = path.join(tree.root, 'never');
+  const missing = await runCli(['distill', 'build', path.join(tree.root, 'nope.jsonl'), '--out', out]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /cannot read .*nope\.jsonl: no such file \(run `loco distill import` first\)/);
+  await assert.rejects(readdir(out), /ENOENT/);
+  const short = await runCli(['distill', 'build', path.join(tree.root, 'nope.jsonl'), '--out', out, '--max-length', '10']);
+  assert.equal(short.code, 2);
+  assert.match(short.stderr, /--max-length must be a whole number from 64/);
+});
