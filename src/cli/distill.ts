@@ -3,6 +3,7 @@
 // progress go to stderr.
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildDataset, checkBuildOptions, type LengthPolicy, type OutputFormat } from '../distill/build.js';
 import { droppedTotal } from '../distill/build-stats.js';
@@ -113,7 +114,6 @@ export function registerDistillCommand(program: Command, io: DistillCommandIo): 
     .addOption(new Option('--prompt-style <style>', 'system prompt of every sample').choices(['training', 'qwen-tools']).default('training'))
     .action(async (input: string, flags: Record<string, string | undefined>) => {
       const splits = flags.splits ?? path.join(path.dirname(input), 'splits.json');
-      const { existsSync } = await import('node:fs');
       const result = await makeEvalSet({
         input,
         out: String(flags.out),

@@ -30,8 +30,7 @@ export interface FormatCounters {
   preRenderedResultTurns: number;
 }
 
-// eslint-disable-next-line no-control-regex
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /** Groups messages into turns: each run of tool messages with the user text that follows it. */
 function* turnsOf(messages: readonly ConversationMessage[]): Generator<ConversationMessage | { role: 'results'; results: ToolMessage[]; text?: string }> {

@@ -6,7 +6,6 @@
 // and the inference prompt cannot drift apart.
 import type { ChatMessage } from '../protocol/messages.js';
 import { toTrainingReadFormat } from '../protocol/anthropic-dialect.js';
-import { buildSystemPrompt, type SystemPromptStyle, type ToolSignature } from '../protocol/system-prompt.js';
 import { renderAssistantTurn, renderToolResults, TOOL_RESPONSE_CLOSE } from '../protocol/tool-call-codec.js';
 import type { Conversation, ConversationMessage, ToolMessage } from './conversation.js';
 
@@ -32,11 +31,6 @@ export function trainingResultText(message: Pick<ToolMessage, 'name' | 'content'
 export interface RenderOptions {
   /** The system prompt when the conversation has none (the sources rarely keep it). */
   systemPrompt: string;
-}
-
-/** The tools' signatures and prompt style -> the system prompt loco's explorer sends. */
-export function explorerSystemPrompt(style: SystemPromptStyle, tools: readonly ToolSignature[]): string {
-  return buildSystemPrompt(style, tools);
 }
 
 /** The conversation as ChatML turns, exactly as loco's agent loop builds them at inference. */
