@@ -1,7 +1,7 @@
 // Exact and near-duplicate detection over a stream of conversations, holding only hashes:
 // exact by SHA-1 of the rendered text, near by MinHash signatures of word 5-shingles with
 // locality-sensitive banding (16 bands of 4), a candidate counted a duplicate when its
-// estimated Jaccard similarity reaches the threshold. Memory grows by ~300 bytes per kept
+// estimated Jaccard similarity reaches the threshold. Memory grows by under a kilobyte per kept
 // conversation, not by its text.
 import { createHash } from 'node:crypto';
 
@@ -55,10 +55,18 @@ export function estimatedSimilarity(a: Uint32Array, b: Uint32Array): number {
 
 export type DuplicateVerdict = 'unique' | 'exact' | 'near';
 
+/** One 32-bit key for a band of the signature. */
+function bandKey(signature: Uint32Array, band: number): number {
+  let hash = 0x811c9dc5 ^ band;
+  for (let row = band * ROWS; row < (band + 1) * ROWS; row++) hash = mix((hash ^ signature[row]) >>> 0);
+  return hash;
+}
+
 export class DuplicateFilter {
   private readonly exact = new Set<string>();
   private readonly signatures: Uint32Array[] = [];
-  private readonly buckets = new Map<string, number[]>();
+  // One map per band; a bucket holding one conversation keeps its id, not an array.
+  private readonly buckets = Array.from({ length: BANDS }, () => new Map<number, number | number[]>());
 
   constructor(private readonly threshold: number) {}
 
@@ -67,22 +75,20 @@ export class DuplicateFilter {
     const digest = createHash('sha1').update(text).digest('base64');
     if (this.exact.has(digest)) return 'exact';
     const signature = minHashSignature(text);
-    const keys: string[] = [];
-    const candidates = new Set<number>();
+    const keys = Array.from({ length: BANDS }, (_, band) => bandKey(signature, band));
     for (let band = 0; band < BANDS; band++) {
-      const key = `${band}:${Array.from(signature.subarray(band * ROWS, (band + 1) * ROWS)).join(',')}`;
-      keys.push(key);
-      for (const candidate of this.buckets.get(key) ?? []) candidates.add(candidate);
-    }
-    for (const candidate of candidates) {
-      if (estimatedSimilarity(signature, this.signatures[candidate]) >= this.threshold) return 'near';
+      const bucket = this.buckets[band].get(keys[band]);
+      for (const candidate of bucket === undefined ? [] : typeof bucket === 'number' ? [bucket] : bucket) {
+        if (estimatedSimilarity(signature, this.signatures[candidate]) >= this.threshold) return 'near';
+      }
     }
     this.exact.add(digest);
     const id = this.signatures.push(signature) - 1;
-    for (const key of keys) {
-      const bucket = this.buckets.get(key);
-      if (bucket) bucket.push(id);
-      else this.buckets.set(key, [id]);
+    for (let band = 0; band < BANDS; band++) {
+      const bucket = this.buckets[band].get(keys[band]);
+      if (bucket === undefined) this.buckets[band].set(keys[band], id);
+      else if (typeof bucket === 'number') this.buckets[band].set(keys[band], [bucket, id]);
+      else bucket.push(id);
     }
     return 'unique';
   }
