@@ -30,6 +30,8 @@ const RANKS: Record<string, number> = {
   'explore-bench': 5,
   // The queue runner: batch's answerQuery, output and summary over BullMQ.
   fleet: 5,
+  // Teacher traces -> training data: the dialect, the trace reader, the explorer's prompt, eval's tool schemas.
+  distill: 5,
   cli: 6,
 };
 

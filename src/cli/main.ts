@@ -6,6 +6,7 @@ import { LocoError } from '../errors.js';
 import { runAsk } from './ask.js';
 import { registerBatchCommand } from './batch.js';
 import { registerBenchCommand } from './bench.js';
+import { registerDistillCommand } from './distill.js';
 import { registerEvalCommand } from './eval.js';
 import { registerMcpCommand } from './mcp.js';
 import { registerModelCommand } from './model.js';
@@ -48,6 +49,7 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
   registerBenchCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerMcpCommand(program, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerWorkerCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
+  registerDistillCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   return program;
 }
 

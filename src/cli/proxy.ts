@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { createBackendFromSpec } from '../backends/spec.js';
 import { loadProxyConfig, type ProxyFlags } from '../proxy/config.js';
+import { createRemoteRecorder } from '../proxy/record.js';
 import { createRequestLog } from '../proxy/request-log.js';
 import { startProxyServer } from '../proxy/server.js';
 import type { CommandIo } from './io.js';
@@ -15,6 +16,8 @@ export interface ProxyCommandIo extends CommandIo {
 }
 
 export interface ProxyCommandFlags extends ProxyFlags {
+  /** --record DIR */
+  record?: string;
   pull?: boolean;
   modelsDir?: string;
 }
@@ -41,7 +44,8 @@ export async function runProxy(flags: ProxyCommandFlags, io: CommandIo): Promise
   const log = createRequestLog(config.log, io.stderr);
   let server;
   try {
-    server = await startProxyServer({ config, local, log, note: (line) => io.stderr.write(`${line}\n`) });
+    const recorder = flags.record === undefined ? undefined : createRemoteRecorder(flags.record);
+    server = await startProxyServer({ config, local, log, note: (line) => io.stderr.write(`${line}\n`), recorder });
   } catch (error) {
     await local.close();
     await log.close();
@@ -71,6 +75,7 @@ export function registerProxyCommand(program: Command, io: ProxyCommandIo): void
     .option('--remote-key-env <name>', "environment variable holding the remote API key; it replaces the clients' own keys")
     .option('-m, --model <name>', 'model name to ask the local backend for; env LOCO_MODEL')
     .option('--log <file>', 'append the JSONL request log to this file (default: stderr)')
+    .option('--record <dir>', 'write each conversation the remote answered as a loco trace in <dir> (for `loco distill import`; no header or key is ever written)')
     .option('--models-dir <dir>', 'where models are cached (env LOCO_MODELS_DIR; default ~/.cache/loco/models)')
     .option('--no-pull', 'do not download the default model when it is missing')
     .action(async (flags: ProxyCommandFlags) => {

@@ -7,6 +7,7 @@ import type { ProxyConfig } from './config.js';
 import { readBody } from '../http/body.js';
 import { createExchange, elapsedMs, sendError, sendJson, type Exchange } from './exchange.js';
 import { handleCountTokens, handleMessages } from './messages-route.js';
+import type { RemoteRecorder } from './record.js';
 import type { RemoteClient } from './remote-client.js';
 import type { RequestLog } from './request-log.js';
 import { createRouter } from './routing.js';
@@ -20,6 +21,7 @@ export interface ProxyHandlerOptions {
   log: RequestLog;
   /** Operator notes (fallbacks, failures); default: none. */
   note?: (line: string) => void;
+  recorder?: RemoteRecorder;
 }
 
 export interface ProxyHandler {
@@ -32,7 +34,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   const note = options.note ?? (() => undefined);
   const stats = new ProxyStats(config.pricing);
   const router = createRouter(config.routes, config.defaultTarget, config.subagent);
-  const deps = { config, router, local, remote, note };
+  const deps = { config, router, local, remote, note, recorder: options.recorder };
   let counter = 0;
 
   async function withBody(exchange: Exchange, answer: (raw: Buffer) => Promise<void>): Promise<void> {

@@ -11,6 +11,7 @@ import { sendError, sendJson, type Exchange } from './exchange.js';
 import type { Fallback } from './fallback.js';
 import { offersTools, toolChoiceIssue } from './local-request.js';
 import { serveLocal } from './local-route.js';
+import type { RemoteRecorder } from './record.js';
 import type { RemoteClient } from './remote-client.js';
 import type { RouteDecision, Router } from './routing.js';
 
@@ -22,6 +23,8 @@ export interface MessagesDeps {
   remote?: RemoteClient;
   /** Writes a line to the operator (stderr). */
   note: (line: string) => void;
+  /** `--record`: keeps each conversation the remote answered. */
+  recorder?: RemoteRecorder;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -73,7 +76,7 @@ function decide(exchange: Exchange, body: Record<string, unknown>, deps: Message
   return decision;
 }
 
-async function toRemote(exchange: Exchange, raw: Buffer, body: Record<string, unknown>, model: string | undefined, deps: MessagesDeps): Promise<void> {
+async function toRemote(exchange: Exchange, raw: Buffer, body: Record<string, unknown>, model: string | undefined, deps: MessagesDeps, recordAnswer = false): Promise<void> {
   const { record } = exchange;
   record.route = 'remote';
   if (!deps.remote) {
@@ -87,7 +90,12 @@ async function toRemote(exchange: Exchange, raw: Buffer, body: Record<string, un
     payload = JSON.stringify({ ...body, model });
     record.upstreamModel = model;
   }
-  const outcome = await deps.remote.forward(exchange, { method: 'POST', body: payload });
+  const chunks: Buffer[] = [];
+  const recorder = recordAnswer ? deps.recorder : undefined;
+  const outcome = await deps.remote.forward(exchange, { method: 'POST', body: payload, ...(recorder ? { onChunk: (chunk: Buffer) => void chunks.push(chunk) } : {}) });
+  if (recorder && outcome.status === 200 && outcome.error === undefined && !outcome.clientClosed) {
+    await recorder.record(body, Buffer.concat(chunks)).catch((error: unknown) => deps.note(`loco proxy: cannot record ${exchange.record.id}: ${error instanceof Error ? error.message : String(error)}`));
+  }
   record.inputTokens = outcome.inputTokens;
   record.outputTokens = outcome.outputTokens;
   if (outcome.firstContentAt !== undefined) record.ttftMs = Math.round((outcome.firstContentAt - exchange.startedAt) * 100) / 100;
@@ -106,7 +114,7 @@ export async function handleMessages(exchange: Exchange, raw: Buffer, deps: Mess
   if (!body) return;
   const decision = decide(exchange, body, deps);
   exchange.record.stream = body.stream === true;
-  if (decision.target === 'remote') return toRemote(exchange, raw, body, decision.remoteModel, deps);
+  if (decision.target === 'remote') return toRemote(exchange, raw, body, decision.remoteModel, deps, true);
 
   const parsed = messagesRequestSchema.safeParse(body);
   if (!parsed.success) return sendError(exchange, 400, describeIssues(parsed.error));
@@ -119,7 +127,7 @@ export async function handleMessages(exchange: Exchange, raw: Buffer, deps: Mess
     exchange.record.clientClosed = true;
     return;
   }
-  return toRemote(exchange, raw, body, deps.config.remote.fallbackModel, deps);
+  return toRemote(exchange, raw, body, deps.config.remote.fallbackModel, deps, true);
 }
 
 export async function handleCountTokens(exchange: Exchange, raw: Buffer, deps: MessagesDeps): Promise<void> {

@@ -58,7 +58,7 @@ export interface RemoteOutcome extends RemoteUsage {
 export interface RemoteClient {
   readonly baseUrl: string;
   /** Forwards the exchange (its path and query, the given body) and answers the client. */
-  forward(exchange: Exchange, init: { method: 'GET' | 'POST'; body?: Buffer | string }): Promise<RemoteOutcome>;
+  forward(exchange: Exchange, init: { method: 'GET' | 'POST'; body?: Buffer | string; onChunk?: (chunk: Buffer) => void }): Promise<RemoteOutcome>;
   close(): Promise<void>;
 }
 
@@ -88,7 +88,7 @@ export function createRemoteClient(options: RemoteClientOptions): RemoteClient {
   const agent = new Agent({ connect: { timeout: 10_000 }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, keepAliveTimeout: 30_000 });
   let closing: Promise<void> | undefined;
 
-  async function forward(exchange: Exchange, init: { method: 'GET' | 'POST'; body?: Buffer | string }): Promise<RemoteOutcome> {
+  async function forward(exchange: Exchange, init: { method: 'GET' | 'POST'; body?: Buffer | string; onChunk?: (chunk: Buffer) => void }): Promise<RemoteOutcome> {
     const { res, signal } = exchange;
     let response: Dispatcher.ResponseData;
     try {
@@ -116,6 +116,7 @@ export function createRemoteClient(options: RemoteClientOptions): RemoteClient {
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         tap.feed(chunk);
+        init.onChunk?.(chunk);
         await writeChunk(res, chunk);
       }
       res.end();

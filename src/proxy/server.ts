@@ -6,6 +6,7 @@ import { startHttpServer } from '../http/server.js';
 import { anthropicError, errorTypeForStatus } from '../protocol/anthropic-messages.js';
 import type { ProxyConfig } from './config.js';
 import { createProxyHandler } from './handler.js';
+import type { RemoteRecorder } from './record.js';
 import { createRemoteClient, type RemoteClient } from './remote-client.js';
 import type { RequestLog } from './request-log.js';
 import type { ProxyStats } from './stats.js';
@@ -17,6 +18,8 @@ export interface ProxyServerOptions {
   /** false: no remote at all (requests routed there get an error). Default: config.remote. */
   remote?: RemoteClient | false;
   note?: (line: string) => void;
+  /** `--record DIR`: each conversation the remote answered, as a trace. */
+  recorder?: RemoteRecorder;
 }
 
 export interface ProxyServer {
@@ -31,7 +34,7 @@ export interface ProxyServer {
 export async function startProxyServer(options: ProxyServerOptions): Promise<ProxyServer> {
   const { config } = options;
   const remote = options.remote === false ? undefined : (options.remote ?? createRemoteClient({ baseUrl: config.remote.url, apiKey: config.remote.apiKey, timeoutMs: config.remote.timeoutMs }));
-  const handler = createProxyHandler({ config, local: options.local, remote, log: options.log, note: options.note });
+  const handler = createProxyHandler({ config, local: options.local, remote, log: options.log, note: options.note, recorder: options.recorder });
   const http = await startHttpServer(handler, {
     host: config.host,
     port: config.port,
