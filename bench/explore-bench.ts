@@ -5,9 +5,10 @@
 //    the same run: merely reading the same answer files and parsing their citations.
 // The definitions enclosing truth lines (function-level hit) are computed once per task set
 // and timed apart: they cost per task, not per answer.
-// 3. `run`: worktree reuse (checkouts made vs tasks) and the run's time against a baseline
+// 3. `run`: checkout reuse (checkouts made vs tasks) and the run's time against a baseline
 //    measured in the same run: one `git worktree add` + remove per task, the cost a run
-//    without reuse would pay for checkouts alone.
+//    without reuse would pay for checkouts alone (a worktree: cheaper than the run's own
+//    checkouts, which fetch the commit's history into a fresh repository).
 // 4. Baseline throughput: tasks/s of `baseline:oracle` (checkouts and the runner, no ranking)
 //    and `baseline:bm25` (plus an index per checkout), bm25 as a ratio to oracle.
 // Run alone: npm run bench:explore
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
       const { checkouts } = result;
       console.log(`run baseline:${name}: ${result.summary.totals.ok} tasks in ${ms.toFixed(0)} ms = ${((tasks.length / ms) * 1000).toFixed(1)} tasks/s; checkouts ${checkouts.made} made for ${checkouts.commits} commits of ${checkouts.tasks} tasks (${(checkouts.made / checkouts.tasks).toFixed(2)} per task)`);
     }
-    console.log(`ratio run baseline:oracle (whole run, one worktree per commit) / per-task checkouts alone: ${((runMs.oracle ?? 0) / perTaskMs).toFixed(2)}x`);
+    console.log(`ratio run baseline:oracle (whole run, one checkout per commit) / per-task checkouts alone: ${((runMs.oracle ?? 0) / perTaskMs).toFixed(2)}x`);
     console.log(`ratio baseline:bm25 / baseline:oracle run time: ${((runMs.bm25 ?? 0) / (runMs.oracle ?? 1)).toFixed(2)}x (the BM25 index and ranking)`);
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -108,7 +108,7 @@ export async function runBenchRunCommand(tasksFile: string, flags: BenchRunFlags
 export function registerBenchRunCommand(bench: Command, io: CommandIo & { setExitCode: (code: number) => void }): void {
   const command = bench
     .command('run')
-    .description('Answer every task of a task file on a read-only checkout of its commit (one git worktree per commit, removed afterwards), in `loco batch` layout; resumable')
+    .description('Answer every task of a task file on a read-only checkout of its commit (one per commit, holding only the history up to it, removed afterwards), in `loco batch` layout; resumable')
     .argument('<tasks>', 'a task file from `loco bench make`')
     .requiredOption('-o, --out <dir>', 'folder for <id>.md answers, traces/<id>.jsonl and summary.json (checkouts live in <dir>/.checkouts while it runs)')
     .option('-r, --repo <dir>', "a clone to check the tasks' commits out of (default: each task's own repo)");

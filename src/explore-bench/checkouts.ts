@@ -1,12 +1,15 @@
-// The trees a bench run explores: one `git worktree add --detach` per commit, shared by every
-// task of that commit, made lazily (the first task that needs it) under a cache folder inside
-// the run's --out, and removed at the end of the run (Ctrl-C included). A run killed before it
-// could clean up leaves them behind: the next run on the same --out (which holds the folder's
-// lock, so no live run uses them) reuses one that is a registered worktree at the right
-// commit and removes the rest. The explorer never writes: its tools are read-only
+// The trees a bench run explores: one repository per commit holding only that commit's history
+// (`git init` + a fetch of that one commit from the clone, no remote), shared by every task of
+// that commit. A worktree would share the clone's refs and objects, so the explorer's read-only
+// git (`git log --all`, `git show`) could reach later commits, the fixing one included: the
+// answer. Made lazily (the first task that needs it) under a cache folder inside the run's
+// --out, and removed at the end of the run (Ctrl-C included). A run killed before it could
+// clean up leaves them behind: the next run on the same --out (which holds the folder's lock,
+// so no live run uses them) reuses one that is its own repository, clean at the right commit,
+// and removes the rest. The explorer never writes: its tools are read-only
 // (allowWrite false, a read-only Bash sandbox), so a reused checkout is as git made it.
 import { execFile } from 'node:child_process';
-import { readdir, realpath, rm } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { LocoError } from '../errors.js';
@@ -30,9 +33,9 @@ async function gitQuiet(cwd: string, args: readonly string[]): Promise<string | 
 }
 
 export interface CheckoutStats {
-  /** Worktrees this run created. */
+  /** Checkouts this run created. */
   made: number;
-  /** Worktrees a killed run left that this run used. */
+  /** Checkouts a killed run left that this run used. */
   reused: number;
   /** Leftovers that were not usable (or not needed) and were removed. */
   pruned: number;
@@ -61,15 +64,6 @@ export async function openCheckouts(out: string, commits: ReadonlyMap<string, st
   const pathOf = (commit: string) => path.join(dir, key(commit), path.basename(commits.get(commit) ?? 'repo'));
   const stats: CheckoutStats = { made: 0, reused: 0, pruned: 0 };
   const made = new Map<string, Promise<string>>();
-  const repos = new Set(commits.values());
-  // `git worktree add` and `remove` edit the repository's worktree list: one at a time per repository.
-  const queues = new Map<string, Promise<unknown>>();
-  const serial = <T>(repo: string, work: () => Promise<T>): Promise<T> => {
-    const next = (queues.get(repo) ?? Promise.resolve()).then(work, work);
-    queues.set(repo, next.catch(() => undefined));
-    return next;
-  };
-
   // Leftovers of a killed run that this task set does not need go now.
   const needed = new Set([...commits.keys()].map(key));
   let entries: string[] = [];
@@ -82,38 +76,40 @@ export async function openCheckouts(out: string, commits: ReadonlyMap<string, st
     await rm(path.join(dir, entry), { recursive: true, force: true });
     stats.pruned += 1;
   }
-  for (const repo of repos) await gitQuiet(repo, ['worktree', 'prune']);
 
   async function create(repo: string, commit: string): Promise<string> {
     const target = pathOf(commit);
     const head = await gitQuiet(target, ['rev-parse', 'HEAD']);
-    const common = await gitQuiet(target, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
-    const repoCommon = await gitQuiet(repo, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
-    // A folder that is not a worktree would answer for the repository around it (an --out inside a clone).
+    // Its own repository: a folder that is not one would answer for the repository around it
+    // (an --out inside a clone), and a worktree (as older runs made) shares the clone's refs.
     const top = await gitQuiet(target, ['rev-parse', '--show-toplevel']);
+    const gitDir = await gitQuiet(target, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
     const real = await realpath(target).catch(() => undefined);
-    // A run killed during `git worktree add` leaves a tree with files missing: git sees them as deleted.
+    // A run killed while fetching has no HEAD; one killed during checkout has files missing.
     const clean = head === commit && (await gitQuiet(target, ['status', '--porcelain', '--untracked-files=no'])) === '';
-    if (clean && real !== undefined && top === real && common !== undefined && common === repoCommon) {
+    if (clean && real !== undefined && top === real && gitDir === path.join(real, '.git')) {
       stats.reused += 1;
       return target;
     }
-    return serial(repo, async () => {
-      if (head !== undefined || (await readdir(path.dirname(target)).catch(() => [])).length > 0) {
-        await rm(path.dirname(target), { recursive: true, force: true });
-        await gitQuiet(repo, ['worktree', 'prune']);
-        stats.pruned += 1;
-      }
-      try {
-        // Forced twice: a registration a killed `worktree add` left locked would refuse the path otherwise.
-        await git(repo, ['worktree', 'add', '--detach', '--force', '--force', '--quiet', target, commit]);
-      } catch (error) {
-        const reason = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
-        throw new LocoError('io', `cannot check out ${commit} of ${repo} into ${target}: ${reason}`, { cause: error });
-      }
-      stats.made += 1;
-      return target;
-    });
+    if (head !== undefined || (await readdir(path.dirname(target)).catch(() => [])).length > 0) {
+      await rm(path.dirname(target), { recursive: true, force: true });
+      stats.pruned += 1;
+    }
+    try {
+      await mkdir(target, { recursive: true });
+      await git(target, ['init', '--quiet']);
+      // Only the commit asked for: the clone's upload-pack allows a raw id, no ref is advertised
+      // into the checkout, and no remote is recorded, so nothing after `commit` can be reached.
+      await git(target, ['fetch', '--no-tags', '--quiet', `--upload-pack=git -c uploadpack.allowAnySHA1InWant=true upload-pack`, repo, commit]);
+      await git(target, ['-c', 'advice.detachedHead=false', 'checkout', '--detach', '--quiet', commit]);
+      // FETCH_HEAD names the clone; the checkout needs nothing from it.
+      await rm(path.join(target, '.git', 'FETCH_HEAD'), { force: true });
+    } catch (error) {
+      const reason = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
+      throw new LocoError('io', `cannot check out ${commit} of ${repo} into ${target}: ${reason}`, { cause: error });
+    }
+    stats.made += 1;
+    return target;
   }
 
   let removed = false;
@@ -135,9 +131,7 @@ export async function openCheckouts(out: string, commits: ReadonlyMap<string, st
       if (removed) return;
       removed = true;
       await Promise.allSettled(made.values());
-      // Deleting the folder and pruning is what `git worktree remove --force` does, for all at once.
       await rm(dir, { recursive: true, force: true });
-      for (const repo of repos) await serial(repo, () => gitQuiet(repo, ['worktree', 'prune']));
     },
   };
 }

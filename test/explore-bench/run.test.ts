@@ -1,8 +1,9 @@
 // `loco bench run` through the CLI on the real tqdm history: the oracle baseline scores 1.0
-// (the scorer proven end to end), BM25 a real floor between 0 and 1, one git worktree per
-// commit and none left afterwards, Ctrl-C then resume, a killed run's checkouts reused or
-// pruned, a scripted model through the real explorer on the checkout, and bad input (bad task
-// lines, a missing commit, a directory that is not git) refused before anything is written.
+// (the scorer proven end to end), BM25 a real floor between 0 and 1, one checkout per commit
+// and none left afterwards, Ctrl-C then resume, a killed run's checkouts reused or pruned, a
+// scripted model through the real explorer on the checkout, no commit after the task's (the
+// fixing one) reachable from a checkout, and bad input (bad task lines, a missing commit, a
+// directory that is not git) refused before anything is written.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -55,7 +56,7 @@ describe('loco bench run on tqdm', { skip: TQDM_SKIP, timeout: 600_000 }, () => 
     await work?.cleanup();
   });
 
-  it('oracle cites the truth and scores 1.0 on file and line F1; one worktree per commit, none left', async () => {
+  it('oracle cites the truth and scores 1.0 on file and line F1; one checkout per commit, none left', async () => {
     const run = await runCli(['bench', 'run', 'tasks.jsonl', '--out', 'oracle', '--backend', 'baseline:oracle'], { cwd: work.root });
     assert.equal(run.code, 0, run.stderr);
     const commits = new Set(tasks.map((task) => task.commit));
@@ -125,7 +126,6 @@ describe('loco bench run on tqdm', { skip: TQDM_SKIP, timeout: 600_000 }, () => 
     await done;
     const left = await readdir(path.join(file('bm25-kill'), '.checkouts'));
     assert.ok(left.length >= 1, 'the killed run could not clean up');
-    assert.ok(worktrees() > 1);
     const rerun = await runCli(['bench', 'run', 'tasks.jsonl', '--out', 'bm25-kill', '--backend', 'baseline:bm25'], { cwd: work.root });
     assert.equal(rerun.code, 0, rerun.stderr);
     assert.match(rerun.stdout, /, [1-9]\d* reused from a killed run/);
@@ -168,6 +168,48 @@ describe('loco bench run on tqdm', { skip: TQDM_SKIP, timeout: 600_000 }, () => 
     const [model] = (await score(['model'], 'few.jsonl')).runs;
     assert.equal(model.file.f1.mean, 1);
     assert.equal(worktrees(), 1);
+  });
+
+  it('a checkout holds only the history up to its commit: the fixing commit is unreachable, in git and through Bash', async () => {
+    const subjectsUpTo = (commit: string) => new Set(git(repo.root, 'log', '--format=%s', commit).split('\n'));
+    // A localization task whose fixing commit's subject names no earlier commit: seeing it means a leak.
+    const task = tasks.find((candidate) => candidate.kind === 'localization' && !subjectsUpTo(candidate.commit).has(git(repo.root, 'log', '-1', '--format=%s', String(candidate.meta.fixCommit)).trim()));
+    assert.ok(task, 'a localization task');
+    const fix = String(task.meta.fixCommit);
+    const fixSubject = git(repo.root, 'log', '-1', '--format=%s', fix).trim();
+    assert.equal(git(repo.root, 'rev-parse', `${fix}^`).trim(), task.commit, 'the fix is a child of the task commit');
+    await writeFile(file('leak.jsonl'), `${JSON.stringify(task)}\n`);
+    const call = (command: string) => ({ type: 'assistant', text: `<tool_call>\n${JSON.stringify({ name: 'Bash', arguments: { command } })}\n</tool_call>` });
+    const script = [call('git log --all --oneline'), call(`git show --stat ${fix}`), call('git branch -a; git remote -v; git reflog'), { type: 'assistant', text: 'Nothing.' }];
+    await writeFile(file('leak-script.jsonl'), script.map((entry) => JSON.stringify(entry)).join('\n') + '\n');
+    const run = await runCli(['bench', 'run', 'leak.jsonl', '--out', 'leak', '--backend', 'fake:leak-script.jsonl', '--sandbox', 'allow-list'], { cwd: work.root });
+    assert.equal(run.code, 0, run.stderr);
+    const outputs = (await readFile(path.join(file('leak'), 'traces', `${task.id}.jsonl`), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>).filter((record) => record.type === 'tool-result').map((record) => String(record.output));
+    assert.equal(outputs.length, 3);
+    assert.ok(outputs[0].startsWith(git(repo.root, 'log', '-1', '--oneline', task.commit).trim()), `the log starts at the task commit:\n${outputs[0].slice(0, 300)}`);
+    for (const output of outputs) {
+      assert.ok(!output.includes(fixSubject), `the fixing commit's subject leaked:\n${output.slice(0, 500)}`);
+      assert.ok(!output.includes(fix.slice(0, 7)) || /bad object|unknown revision/.test(output), `the fixing commit leaked:\n${output.slice(0, 500)}`);
+    }
+    assert.match(outputs[1], /bad object|unknown revision/);
+
+    // The checkout itself, made the way the run makes it (the run removed its own).
+    const { openCheckouts } = await import('../../src/explore-bench/checkouts.js');
+    const checkouts = await openCheckouts(file('leak-direct'), new Map([[task.commit, repo.root]]));
+    try {
+      const checkout = await checkouts.ensure(repo.root, task.commit);
+      const all = git(checkout, 'log', '--all', '--format=%H').split('\n');
+      assert.ok(all.includes(task.commit));
+      assert.ok(!all.includes(fix), 'the fixing commit is reachable from the checkout');
+      assert.equal(all.filter(Boolean).length, Number(git(repo.root, 'rev-list', '--count', task.commit)));
+      assert.equal(git(checkout, 'rev-parse', 'HEAD').trim(), task.commit);
+      assert.equal(git(checkout, 'remote').trim(), '');
+      assert.throws(() => git(checkout, 'cat-file', '-e', fix), 'the fixing commit object is not in the checkout');
+      assert.equal(git(checkout, 'status', '--porcelain').trim(), '');
+    } finally {
+      await checkouts.removeAll();
+    }
+    assert.equal(existsSync(path.join(file('leak-direct'), '.checkouts')), false);
   });
 
   it('a checkout that cannot be made fails its tasks with the reason, and the run goes on', async () => {
