@@ -36,8 +36,8 @@ const template = parseTemplate(DEFAULT_TEMPLATE, '(default)');
 const explorer = { maxTurns: 2, contextBudget: 50_000, sampling: { maxTokens: 200 }, promptStyle: 'training' as const, subagents: false };
 const settings = { queriesFile: 'bench', out: '', backend: '', template: '(default)', concurrency: 0, retries: 0, maxTurns: 2, force: false };
 
-function startWorker(queueUrl: string, backends: string[], concurrency: number): Promise<ChildProcess> {
-  const args = [CLI, 'worker', '--queue', queueUrl, '--concurrency', String(concurrency), '--sandbox', 'allow-list', ...backends.flatMap((url) => ['--backend', url])];
+function startWorker(queueUrl: string, backends: string[], concurrency: number, root: string): Promise<ChildProcess> {
+  const args = [CLI, 'worker', '--queue', queueUrl, '--concurrency', String(concurrency), '--sandbox', 'allow-list', '--root', root, ...backends.flatMap((url) => ['--backend', url])];
   const child = spawn(process.execPath, args, { env: { ...process.env, LOCO_BACKEND: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let output = '';
@@ -64,7 +64,7 @@ async function timeQueue(redisUrl: string, queueName: string, repo: string, coun
   const queueUrl = `${redisUrl}?queue=${queueName}`;
   const address = parseQueueUrl(queueUrl);
   const children: ChildProcess[] = [];
-  for (let index = 0; index < workers; index++) children.push(await startWorker(queueUrl, backends, concurrency));
+  for (let index = 0; index < workers; index++) children.push(await startWorker(queueUrl, backends, concurrency, repo));
   const queue = openQueue(address);
   try {
     const queries = Array.from({ length: count }, (_, index) => ({ id: `${queueName}-${index}`, query: `Question <${queueName}-${index}>`, repo, line: index + 1 }));

@@ -39,7 +39,7 @@ export async function createBackendFromSpecs(specs: readonly string[], options: 
     members: members.map((backend, index) => {
       const spec = specs[index].trim();
       const http = /^https?:\/\//i.test(spec);
-      return { backend, slots: fleet.slots, requestsPerSecond: fleet.requestsPerSecond, ...(http ? { probe: httpSlotProbe(normalizeBaseUrl(spec)) } : {}) };
+      return { backend, slots: fleet.slots, requestsPerSecond: fleet.requestsPerSecond, ...(http ? { probe: httpSlotProbe(normalizeBaseUrl(spec), options.apiKey) } : {}) };
     }),
   });
 }

@@ -284,10 +284,11 @@ export function createFleetBackend(options: FleetOptions): FleetBackend {
   };
 }
 
-async function getJson(url: string, signal: AbortSignal): Promise<unknown> {
+async function getJson(url: string, signal: AbortSignal, apiKey: string | undefined): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(url, { signal });
+    // The same key the completions carry: `loco serve --api-key` guards /props too.
+    response = await fetch(url, { signal, headers: apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` } });
   } catch (error) {
     if (signal.aborted) throw new LocoError('backend-timeout', `no answer from ${url} within ${PROBE_TIMEOUT_MS} ms`, { cause: error });
     throw new LocoError('backend-unreachable', `cannot reach ${url}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -303,16 +304,16 @@ async function getJson(url: string, signal: AbortSignal): Promise<unknown> {
  * Reads slots from a llama.cpp server or `loco serve`: `/props` gives `total_slots` (and, from
  * loco serve, `slots_in_use` and `requests_waiting`); llama.cpp's `/slots` says which are busy.
  */
-export function httpSlotProbe(baseUrl: string): (signal: AbortSignal) => Promise<SlotReport> {
+export function httpSlotProbe(baseUrl: string, apiKey?: string): (signal: AbortSignal) => Promise<SlotReport> {
   const origin = new URL(baseUrl).origin;
   return async (signal) => {
-    const props = (await getJson(`${origin}/props`, signal)) as Record<string, unknown>;
+    const props = (await getJson(`${origin}/props`, signal, apiKey)) as Record<string, unknown>;
     const total = typeof props.total_slots === 'number' ? props.total_slots : undefined;
     if (total === undefined) throw new LocoError('backend-protocol', `${origin}/props has no total_slots`);
     const waiting = typeof props.requests_waiting === 'number' ? props.requests_waiting : undefined;
     if (typeof props.slots_in_use === 'number') return { total, inUse: props.slots_in_use, waiting };
     try {
-      const slots = await getJson(`${origin}/slots`, signal);
+      const slots = await getJson(`${origin}/slots`, signal, apiKey);
       if (Array.isArray(slots)) return { total, inUse: slots.filter((slot) => (slot as { is_processing?: unknown }).is_processing === true).length, waiting };
     } catch {
       // llama.cpp answers 501 when started without --slots: our own count is all we have.

@@ -49,8 +49,9 @@ export async function openExplorerBackend(
   resolved: { specs: string[] | undefined; config: Readonly<AskConfig> },
   io: CommandIo,
   extra: Parameters<typeof backendOptionsOf>[1] = {},
-): Promise<Backend & { load?: () => Promise<void> }> {
+  fleet: Parameters<typeof createBackendFromSpecs>[2] = {},
+): Promise<Awaited<ReturnType<typeof createBackendFromSpecs>> & { load?: () => Promise<void> }> {
   const { specs, config } = resolved;
   const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
-  return createBackendFromSpecs(specs ?? [spec], backendOptionsOf(config, extra));
+  return createBackendFromSpecs(specs ?? [spec], backendOptionsOf(config, extra), fleet);
 }

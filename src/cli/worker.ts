@@ -4,16 +4,16 @@
 // Exit codes: 0 after a clean shutdown, 2 bad usage. LOCO_FAKE_DELAY_MS slows `fake:` backends.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { createBackendFromSpecs } from '../backends/fleet-spec.js';
-import { backendOptionsOf, resolveAskConfig, type AskFlags } from '../config/ask-config.js';
+import { realpath } from 'node:fs/promises';
+import type { AskFlags } from '../config/ask-config.js';
 import { LocoError } from '../errors.js';
 import { wholeNumberFlag } from '../flags.js';
 import { parseQueueUrl } from '../fleet/jobs.js';
 import { startFleetWorker, type WorkerEvent } from '../fleet/worker.js';
 import { detectSandbox } from '../tools/sandbox.js';
-import { BACKEND_HELP, backendSpecs, collectBackend } from './backend-flags.js';
+import { BACKEND_HELP, collectBackend } from './backend-flags.js';
+import { openExplorerBackend, resolveExplorerFlags } from './explorer-options.js';
 import type { CommandIo } from './io.js';
-import { defaultBackendSpec } from './model.js';
 
 export interface WorkerFlags extends Omit<AskFlags, 'backend'> {
   queue: string;
@@ -24,6 +24,20 @@ export interface WorkerFlags extends Omit<AskFlags, 'backend'> {
   grace?: string;
   lockDuration?: string;
   stalledInterval?: string;
+  root?: string[];
+}
+
+/** The directories a worker explores in, real paths: the queue names repositories, this bounds them. */
+async function workerRoots(dirs: readonly string[] | undefined): Promise<string[]> {
+  return Promise.all(
+    (dirs && dirs.length > 0 ? dirs : [process.cwd()]).map(async (dir) => {
+      try {
+        return await realpath(dir);
+      } catch {
+        throw new LocoError('usage', `--root ${dir} does not exist: give a directory that holds the repositories the jobs name`);
+      }
+    }),
+  );
 }
 
 export const DEFAULT_WORKER_CONCURRENCY = 4;
@@ -52,8 +66,9 @@ function describe(event: WorkerEvent): string {
 
 export async function runWorkerCommand(flags: WorkerFlags, io: CommandIo): Promise<number> {
   const address = parseQueueUrl(flags.queue);
-  const specs = backendSpecs(flags.backend);
-  const config = resolveAskConfig({ ...flags, backend: specs?.[0] }, io.env);
+  const resolved = resolveExplorerFlags(flags, io.env);
+  const { config } = resolved;
+  const roots = await workerRoots(flags.root);
   const concurrency = wholeNumberFlag('--concurrency', flags.concurrency, 1, 256) ?? DEFAULT_WORKER_CONCURRENCY;
   const requestsPerSecond = positive('--requests-per-second', flags.requestsPerSecond, 10_000);
   const slots = wholeNumberFlag('--slots', flags.slots, 1, 1024);
@@ -61,16 +76,11 @@ export async function runWorkerCommand(flags: WorkerFlags, io: CommandIo): Promi
   const lockDurationMs = wholeNumberFlag('--lock-duration', flags.lockDuration, 100, 3_600_000);
   const stalledIntervalMs = wholeNumberFlag('--stalled-interval', flags.stalledInterval, 100, 3_600_000);
   const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
-  const all = specs ?? [config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io))];
   const fakeDelay = io.env.LOCO_FAKE_DELAY_MS === undefined ? undefined : wholeNumberFlag('LOCO_FAKE_DELAY_MS', io.env.LOCO_FAKE_DELAY_MS, 0, 60_000);
-  const backend: Awaited<ReturnType<typeof createBackendFromSpecs>> & { load?: () => Promise<void> } = await createBackendFromSpecs(
-    all,
-    backendOptionsOf(config, { sequences: concurrency, fakeDelayMs: fakeDelay }),
-    { requestsPerSecond, slots },
-  );
+  const backend = await openExplorerBackend(resolved, io, { sequences: concurrency, fakeDelayMs: fakeDelay }, { requestsPerSecond, slots });
   try {
     await backend.load?.();
-    const worker = startFleetWorker({ address, backend, concurrency, sandbox, lockDurationMs, stalledIntervalMs, onEvent: (event) => io.stderr.write(`${describe(event)}\n`) });
+    const worker = startFleetWorker({ address, backend, concurrency, sandbox, roots, lockDurationMs, stalledIntervalMs, onEvent: (event) => io.stderr.write(`${describe(event)}\n`) });
     const stop = new Promise<string>((resolve) => {
       const onTerm = () => resolve('SIGTERM');
       process.once('SIGTERM', onTerm);
@@ -96,6 +106,7 @@ export function registerWorkerCommand(program: Command, io: CommandIo & { setExi
     .requiredOption('-q, --queue <url>', 'the queue: redis://host:port/N (N: the Redis database; ?queue=name for another queue than loco-batch)')
     .option('-b, --backend <spec>', BACKEND_HELP, collectBackend)
     .option('-c, --concurrency <n>', `jobs answered at once (default ${DEFAULT_WORKER_CONCURRENCY})`)
+    .option('--root <dir>', "a directory whose repositories this worker may explore (repeatable; default the working directory); a job naming a repository elsewhere fails", (value: string, previous: string[] = []) => [...previous, value])
     .option('--requests-per-second <n>', 'most model requests started per second on each backend (default: no limit)')
     .option('--slots <n>', 'fleet: slots of a backend that cannot report its own (fake:, gguf:, a server without /props; default 4)')
     .option('--grace <s>', 'on SIGTERM: seconds running jobs get to finish before they go back to the queue (default 30)')

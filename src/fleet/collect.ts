@@ -6,6 +6,7 @@
 // collect finds them done.
 import type { Job, Queue } from 'bullmq';
 import type { BatchQuery } from '../batch/input.js';
+import { readFile } from 'node:fs/promises';
 import type { BatchOutput } from '../batch/output.js';
 import { outputResultSink } from '../batch/runner.js';
 import { buildSummary, type BatchSettings, type BatchSummary, type QueryRecord } from '../batch/summary.js';
@@ -54,7 +55,9 @@ export async function collectResults(queue: Queue, output: BatchOutput): Promise
   }
   // The latest finished job of an id wins (a query edited and resubmitted is a new job).
   finished.sort((a, b) => (a.job.finishedOn ?? 0) - (b.job.finishedOn ?? 0));
-  for (const { job, data, result } of finished) {
+  const latest = new Map<string, (typeof finished)[number]>();
+  for (const entry of finished) latest.set(entry.data.query.id, entry);
+  for (const { job, data, result } of latest.values()) {
     const query: BatchQuery = data.query;
     settings = data.settings;
     backends.add(result.backend);
@@ -62,7 +65,8 @@ export async function collectResults(queue: Queue, output: BatchOutput): Promise
     finishedAt = Math.max(finishedAt, job.finishedOn ?? 0);
     retries += Math.max(0, (result.record.attempts ?? 1) - 1);
     const record = result.record;
-    if (result.answer !== undefined && (await output.hasAnswer(query.id))) {
+    // Written once: an answer already in the folder with the same text is not written again.
+    if (result.answer !== undefined && (await sameAnswer(output, query.id, result.answer))) {
       alreadyThere += 1;
       records.set(query.id, record);
       continue;
@@ -100,4 +104,10 @@ export async function collectResults(queue: Queue, output: BatchOutput): Promise
   });
   await output.writeSummary(() => summary);
   return { summary, written, alreadyThere, pending };
+}
+
+async function sameAnswer(output: BatchOutput, id: string, answer: string): Promise<boolean> {
+  if (!(await output.hasAnswer(id))) return false;
+  const written = await readFile(output.answerPath(id), 'utf8').catch(() => undefined);
+  return written === (answer.endsWith('\n') ? answer : `${answer}\n`);
 }

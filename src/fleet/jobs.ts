@@ -125,10 +125,25 @@ export interface JobIdentity {
   model: string | undefined;
   profile: string;
   sampling: { maxTokens: number; temperature?: number };
+  /** The rest of what decides an answer: the prompt, the tool set and the limits. */
+  harness: { promptStyle: string; subagents: boolean; maxTurns: number; contextBudget: number };
 }
 
 export function jobIdOf(identity: JobIdentity): string {
-  const canonical = JSON.stringify([identity.repo, identity.commit ?? null, identity.question, identity.model ?? null, identity.profile, identity.sampling.maxTokens, identity.sampling.temperature ?? null]);
+  const { harness } = identity;
+  const canonical = JSON.stringify([
+    identity.repo,
+    identity.commit ?? null,
+    identity.question,
+    identity.model ?? null,
+    identity.profile,
+    identity.sampling.maxTokens,
+    identity.sampling.temperature ?? null,
+    harness.promptStyle,
+    harness.subagents,
+    harness.maxTurns,
+    harness.contextBudget,
+  ]);
   // BullMQ ids must not be plain integers nor contain ':'; a prefix and hex avoid both.
   return `q-${createHash('sha256').update(canonical).digest('hex').slice(0, 32)}`;
 }

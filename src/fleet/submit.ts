@@ -6,7 +6,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { BatchQuery } from '../batch/input.js';
 import type { BatchSettings } from '../batch/summary.js';
 import type { PromptTemplate } from '../batch/template.js';
-import { headCommit, jobIdOf, PROFILE, type FleetJobData, type QueueAddress } from './jobs.js';
+import { headCommit, jobIdOf, PROFILE, type FleetJobData, type JobIdentity, type QueueAddress } from './jobs.js';
 
 export interface SubmitOptions {
   address: QueueAddress;
@@ -50,7 +50,7 @@ export async function submitBatch(options: SubmitOptions): Promise<SubmitResult>
   const jobIds: string[] = [];
   for (const query of options.queries) {
     const commit = await commitOf(query.repo);
-    const jobId = jobIdOf({ repo: query.repo, commit, question: options.template.render({ question: query.query, repo: query.repo }), model: options.explorer.model, profile: PROFILE, sampling: options.explorer.sampling });
+    const jobId = jobIdOf({ repo: query.repo, commit, question: options.template.render({ question: query.query, repo: query.repo }), model: options.explorer.model, profile: PROFILE, sampling: options.explorer.sampling, harness: harnessOf(options.explorer) });
     jobIds.push(jobId);
     const earlier = firstById.get(jobId);
     if (earlier !== undefined) {
@@ -104,4 +104,8 @@ export async function queueCounts(queue: Queue): Promise<QueueCounts> {
     done: counts.completed ?? 0,
     failed: counts.failed ?? 0,
   };
+}
+
+function harnessOf(explorer: FleetJobData['explorer']): JobIdentity['harness'] {
+  return { promptStyle: explorer.promptStyle, subagents: explorer.subagents, maxTurns: explorer.maxTurns, contextBudget: explorer.contextBudget };
 }

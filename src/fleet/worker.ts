@@ -8,13 +8,15 @@
 // close() stops taking jobs, lets running ones finish, and after a grace period cancels them
 // and hands them back to the queue without spending an attempt.
 import { hostname } from 'node:os';
-import { Worker, WaitingError, type ConnectionOptions, type Job } from 'bullmq';
+import { realpath } from 'node:fs/promises';
+import { UnrecoverableError, Worker, WaitingError, type ConnectionOptions, type Job } from 'bullmq';
 import { isFleet } from '../backends/fleet-spec.js';
 import type { Backend } from '../backends/types.js';
 import { answerQuery } from '../batch/answer.js';
 import { DEFAULT_RETRY_POLICY } from '../batch/retry.js';
 import type { QueryRecord } from '../batch/summary.js';
 import { parseTemplate, type PromptTemplate } from '../batch/template.js';
+import { isInside } from '../tools/paths.js';
 import type { SandboxMode } from '../tools/sandbox.js';
 import { readJobData, type FleetJobResult, type QueueAddress } from './jobs.js';
 
@@ -33,6 +35,8 @@ export interface FleetWorkerOptions {
   backend: Backend;
   concurrency: number;
   sandbox: SandboxMode;
+  /** Real paths of the directories whose repositories jobs may name; a job naming one elsewhere fails for good. */
+  roots: readonly string[];
   /** How long a job's lock lasts without renewal: a killed worker's jobs return after about this long (default 30 s). */
   lockDurationMs?: number;
   /** How often stalled jobs are looked for (default 30 s). */
@@ -62,6 +66,11 @@ export function startFleetWorker(options: FleetWorkerOptions): FleetWorker {
     const templateKey = `${data.template.source}\u0000${data.template.text}`;
     if (!templates.has(templateKey)) templates.set(templateKey, parseTemplate(data.template.text, data.template.source));
     const template = templates.get(templateKey) as PromptTemplate;
+    // The queue is input: a job may only send the explorer into this worker's roots.
+    const repo = await realpath(data.query.repo).catch(() => undefined);
+    if (repo === undefined || !options.roots.some((root) => isInside(root, repo))) {
+      throw new UnrecoverableError(`the job's repository ${data.query.repo} is ${repo === undefined ? 'not there' : 'outside'} this worker's roots (${options.roots.join(', ')}): start the worker with --root <dir> holding it`);
+    }
     // A fleet keeps one repository's questions on one server, so its prompt cache stays warm.
     const backend = isFleet(options.backend) ? options.backend.bind(data.query.repo) : options.backend;
     const outcome = await answerQuery(data.query, {

@@ -28,7 +28,13 @@ export function startEventStream(response: ServerResponse, headers: Record<strin
 export async function writeChunk(response: ServerResponse, chunk: string | Buffer): Promise<void> {
   if (response.destroyed || response.writableEnded) return;
   if (response.write(chunk)) return;
-  await Promise.race([once(response, 'drain'), once(response, 'close')]);
+  // Both waits end together, so the loser leaves no listener behind on a long stream.
+  const done = new AbortController();
+  try {
+    await Promise.race([once(response, 'drain', { signal: done.signal }), once(response, 'close', { signal: done.signal })]);
+  } finally {
+    done.abort();
+  }
 }
 
 /** Compares hashes, so neither the key's length nor its bytes leak through timing. */

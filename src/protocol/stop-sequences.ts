@@ -11,7 +11,12 @@ export class StopSequenceScanner {
   private stopped = false;
   private found: string | undefined;
 
-  constructor(private readonly stops: readonly string[]) {}
+  /** Length of the longest stop string: how far back a stop string still being written can start. */
+  private readonly longest: number;
+
+  constructor(private readonly stops: readonly string[]) {
+    this.longest = stops.reduce((most, stop) => Math.max(most, stop.length), 0);
+  }
 
   get hit(): boolean {
     return this.stopped;
@@ -26,44 +31,52 @@ export class StopSequenceScanner {
   push(chunk: string): string {
     if (this.stopped) return '';
     if (this.stops.length === 0) return chunk;
-    const text = this.held + chunk;
+    return this.scan(this.held + chunk, false);
+  }
+
+  /** The end of the text: held text that could only have begun a stop string is text after all. */
+  flush(): string {
+    if (this.stopped || this.held === '') return '';
+    return this.scan(this.held, true);
+  }
+
+  /**
+   * Emits what is decided. A complete stop string ends the text unless one that would start
+   * earlier is still being written (its start ends the text): until the text shows which, the
+   * text from that earlier start is held.
+   */
+  private scan(text: string, atEnd: boolean): string {
     let cut = -1;
+    let found: string | undefined;
     for (const stop of this.stops) {
       const at = stop === '' ? -1 : text.indexOf(stop);
       if (at !== -1 && (cut === -1 || at < cut)) {
         cut = at;
-        this.found = stop;
+        found = stop;
       }
     }
-    if (cut !== -1) {
+    const pending = atEnd ? -1 : this.partialStart(text);
+    if (cut !== -1 && (pending === -1 || pending >= cut)) {
       this.stopped = true;
+      this.found = found;
       this.held = '';
       return text.slice(0, cut);
     }
-    const hold = this.partialLength(text);
-    this.held = text.slice(text.length - hold);
-    return text.slice(0, text.length - hold);
-  }
-
-  /** The end of the text: what was held back was not a stop string after all. */
-  flush(): string {
-    const rest = this.stopped ? '' : this.held;
-    this.held = '';
-    return rest;
-  }
-
-  /** Length of the longest suffix of `text` that is a proper prefix of a stop string. */
-  private partialLength(text: string): number {
-    let longest = 0;
-    for (const stop of this.stops) {
-      for (let length = Math.min(stop.length - 1, text.length); length > longest; length--) {
-        if (text.endsWith(stop.slice(0, length))) {
-          longest = length;
-          break;
-        }
-      }
+    if (pending === -1) {
+      this.held = '';
+      return text;
     }
-    return longest;
+    this.held = text.slice(pending);
+    return text.slice(0, pending);
+  }
+
+  /** Where the earliest suffix of `text` that is a proper prefix of a stop string starts, or -1. */
+  private partialStart(text: string): number {
+    for (let start = Math.max(0, text.length - this.longest + 1); start < text.length; start++) {
+      const suffix = text.slice(start);
+      if (this.stops.some((stop) => stop.length > suffix.length && stop.startsWith(suffix))) return start;
+    }
+    return -1;
   }
 }
 
@@ -98,6 +111,8 @@ export class StopSequencePartFilter {
         continue;
       }
       this.flushInto(out);
+      // The held text may itself have held a stop string: then the call comes after the end.
+      if (this.scanner.hit) break;
       out.push(part);
     }
     return out;

@@ -185,12 +185,13 @@ function killLiveRuns(): void {
 }
 
 function onTerminatingSignal(signal: NodeJS.Signals): void {
+  // Another listener means the program handles the signal itself (a worker's or a server's
+  // graceful stop aborts its runs, which kills them; the exit hook kills what is left).
+  if (process.listenerCount(signal) > 1) return;
+  // Alone, this listener must not swallow the signal: kill the runs, restore the default and raise it again.
   killLiveRuns();
-  // Alone, this listener must not swallow the signal: restore the default and raise it again.
-  if (process.listenerCount(signal) === 1) {
-    removeExitHooks();
-    process.kill(process.pid, signal);
-  }
+  removeExitHooks();
+  process.kill(process.pid, signal);
 }
 
 function addExitHooks(): void {

@@ -2,7 +2,7 @@
 // answer, --queue URLs, BullMQ retrying a backend failure up to its cap (the last failure
 // kept as a failed record with its trace), and the CLI's usage errors for --queue.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createFakeBackend, type FakeEntry } from '../../src/backends/fake.js';
@@ -19,11 +19,13 @@ import { startSlotServer } from '../support/slot-server.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
 
 test('a job id changes with each input that decides the answer, and only with those', () => {
-  const base = { repo: '/r', commit: 'abc', question: 'q?', model: undefined, profile: PROFILE, sampling: { maxTokens: 100 } };
+  const harness = { promptStyle: 'training', subagents: true, maxTurns: 10, contextBudget: 50_000 };
+  const base = { repo: '/r', commit: 'abc', question: 'q?', model: undefined, profile: PROFILE, sampling: { maxTokens: 100 }, harness };
   const id = jobIdOf(base);
   assert.match(id, /^q-[0-9a-f]{32}$/);
   assert.equal(jobIdOf({ ...base }), id);
-  for (const changed of [{ repo: '/s' }, { commit: 'abd' }, { commit: undefined }, { question: 'q!' }, { model: 'm' }, { profile: 'other' }, { sampling: { maxTokens: 100, temperature: 0 } }]) {
+  for (const changed of [{ repo: '/s' }, { commit: 'abd' }, { commit: undefined }, { question: 'q!' }, { model: 'm' }, { profile: 'other' }, { sampling: { maxTokens: 100, temperature: 0 } },
+    { harness: { ...harness, promptStyle: 'qwen-tools' } }, { harness: { ...harness, subagents: false } }, { harness: { ...harness, maxTurns: 4 } }, { harness: { ...harness, contextBudget: 20_000 } }]) {
     assert.notEqual(jobIdOf({ ...base, ...changed }), id, JSON.stringify(changed));
   }
 });
@@ -82,7 +84,7 @@ describe('worker retries', { skip: skipWithoutRedis(), timeout: 60_000 }, () => 
     await tree?.cleanup();
   });
 
-  async function runQueue(queueName: string, entries: FakeEntry[], attempts: number) {
+  async function runQueue(queueName: string, entries: FakeEntry[], attempts: number, roots?: string[], settled: 'done' | 'failed' = 'done') {
     const address = parseQueueUrl(`${redis.url}?queue=${queueName}`);
     const queries = [{ id: 'only', query: 'What is here?', repo: path.join(tree.root, 'repo'), line: 1 }];
     const explorer = { maxTurns: 3, contextBudget: 50_000, sampling: { maxTokens: 200 }, promptStyle: 'training' as const, subagents: false };
@@ -90,10 +92,10 @@ describe('worker retries', { skip: skipWithoutRedis(), timeout: 60_000 }, () => 
     await submitBatch({ address, queries, template: parseTemplate(DEFAULT_TEMPLATE, '(default)'), explorer, settings, attempts, backoffMs: 50 });
     const backend = createFakeBackend(entries);
     const events: string[] = [];
-    const worker = startFleetWorker({ address, backend, concurrency: 1, sandbox: 'allow-list', onEvent: (event) => events.push(event.type) });
+    const worker = startFleetWorker({ address, backend, concurrency: 1, sandbox: 'allow-list', roots: roots ?? [await realpath(tree.root)], onEvent: (event) => events.push(event.type) });
     const queue = openQueue(address);
     try {
-      await eventually(async () => (await queueCounts(queue)).done === 1, { ms: 20_000, what: 'the job done' });
+      await eventually(async () => (await queueCounts(queue))[settled] === 1, { ms: 20_000, what: `the job ${settled}` });
       await worker.close(1_000);
       const output = await openBatchOutput(path.join(tree.root, queueName));
       try {
@@ -125,6 +127,15 @@ describe('worker retries', { skip: skipWithoutRedis(), timeout: 60_000 }, () => 
     assert.match(await readFile(path.join(dir, 'traces', 'only.jsonl'), 'utf8'), /HTTP 503: loading/);
     await assert.rejects(readFile(path.join(dir, 'only.md')), /ENOENT/);
   });
+
+  test("a job naming a repository outside the worker's roots fails for good, and nothing is explored", async () => {
+    const elsewhere = await makeTempTree({ 'x.txt': 'x\n' });
+    try {
+      const { events, backend } = await runQueue('outside-roots', [{ type: 'assistant', text: 'never asked' }], 3, [await realpath(elsewhere.root)], 'failed');
+      assert.deepEqual(events.filter((type) => type === 'job-retry'), [], 'no retry');
+      assert.equal(backend.requests.length, 0, 'the model was never asked');
+    } finally {
+      await elsewhere.cleanup();
+    }
+  });
 });
-
-

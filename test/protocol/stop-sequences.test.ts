@@ -42,6 +42,27 @@ describe('StopSequenceScanner', () => {
   });
 });
 
+describe('StopSequenceScanner, a shorter stop string completing inside a longer one still being written', () => {
+  it('waits: the longer one starts earlier, so it ends the text when it completes', () => {
+    const scanner = new StopSequenceScanner(['Saa', 'a']);
+    assert.equal(scanner.push('Sa'), '');
+    assert.equal(scanner.hit, false);
+    assert.equal(scanner.push('a'), '');
+    assert.deepEqual([scanner.hit, scanner.matched], [true, 'Saa']);
+  });
+
+  it('the shorter one wins when the longer one does not complete, also at the end of the text', () => {
+    const broken = new StopSequenceScanner(['Saa', 'a']);
+    assert.equal(broken.push('Sa'), '');
+    assert.equal(broken.push('b'), 'S');
+    assert.deepEqual([broken.hit, broken.matched], [true, 'a']);
+    const ended = new StopSequenceScanner(['Saa', 'a']);
+    assert.equal(ended.push('Sa'), '');
+    assert.equal(ended.flush(), 'S');
+    assert.deepEqual([ended.hit, ended.matched], [true, 'a']);
+  });
+});
+
 describe('StopSequencePartFilter', () => {
   function run(chunks: readonly string[], stops: readonly string[]): { parts: ParsedPart[]; filter: StopSequencePartFilter } {
     const parser = new ToolCallStreamParser();

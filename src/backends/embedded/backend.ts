@@ -16,6 +16,8 @@ import { SlotPool } from './slots.js';
 
 /** Timings kept per conversation, for lastTurnTimings(id). */
 const KEPT_TIMINGS = 64;
+/** Grammar constraints kept per tool set. */
+const KEPT_CONSTRAINTS = 32;
 /** Assistant texts whose generated tokens are remembered (see renderChatPrompt). */
 const KEPT_GENERATIONS = 256;
 
@@ -31,7 +33,8 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions): Embedded
   // Grammar text per constraint object, so a request reusing the same object builds it once.
   const grammarTexts = new WeakMap<object, string>();
   // One constraint object per tool set named by requests, so its grammar is built once.
-  const requestConstraints = new Map<string, ToolCallConstraint>();
+  // Bounded: a long-running server sees the tool sets of many clients.
+  const requestConstraints = new LRUCache<string, ToolCallConstraint>({ max: KEPT_CONSTRAINTS });
   function constraintForRequest(request: EmbeddedRequest): ToolCallConstraint | undefined {
     if (request.constrainToolCalls === undefined && request.requiredToolCall) {
       // One call, grammar-constrained, ends the turn; the bias (see tokenBiasFor) opens it at once.
