@@ -20,7 +20,7 @@ import { openAIRow, sharegptRow, swiftRow } from './formats.js';
 import { formatBuildReport } from './report-html.js';
 import { readJsonlLines, withAtomicJsonlWriters, type AtomicJsonlWriter } from './jsonl.js';
 import { chatMlText, normalizeMessages, toDialectTurns } from './render.js';
-import { scrubText, scrubValue, type SecretFinding } from './secrets.js';
+import { scrubText, scrubValue, type SecretFinding } from '../trace/secrets.js';
 import { swiftSftScript } from './swift-command.js';
 import { loadQwen3Tokenizer, turnTokenCounts, type TokenCounter } from './tokenizer.js';
 

@@ -9,6 +9,7 @@ import { createParser } from 'eventsource-parser';
 import { writeFileAtomic } from '../atomic-write.js';
 import { TOOL_ALIASES } from '../protocol/anthropic-dialect.js';
 import { renderAssistantTurn } from '../protocol/tool-call-codec.js';
+import { scrubValue } from '../trace/secrets.js';
 import { traceLine, type UnversionedTraceRecord } from '../trace/writer.js';
 
 type Block = Record<string, unknown>;
@@ -115,7 +116,8 @@ export function createRemoteRecorder(dir: string): RemoteRecorder {
     async record(body, answerBytes) {
       const answer = answerBlocks(answerBytes);
       if (!answer) return;
-      const records = conversationTrace(body, answer);
+      // The conversation may hold what the tools read (a `.env`, a key file): scrubbed before it reaches the disk.
+      const records = conversationTrace(body, answer).map((record) => scrubValue(record, []) as UnversionedTraceRecord);
       const meta = records[0] as { userText?: string };
       const id = createHash('sha1').update(JSON.stringify([body.system ?? '', meta.userText ?? ''])).digest('hex').slice(0, 16);
       await writeFileAtomic(path.join(dir, `${id}.jsonl`), records.map((record) => traceLine(record)).join(''));

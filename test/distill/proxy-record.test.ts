@@ -12,6 +12,7 @@ import { startFakeAnthropic, type RecordedRequest } from '../proxy/fake-anthropi
 import { conversationSchema } from '../../src/distill/conversation.js';
 
 const KEY = 'sk-ant-api03-client-key-never-recorded';
+const READ_SECRET = 'wJalrXUtnFEMIK7MDENGbPxRfiCYzz12';
 
 function hasToolResult(request: RecordedRequest): boolean {
   return JSON.stringify(request.body.messages).includes('"tool_result"');
@@ -61,7 +62,7 @@ test('--record writes each conversation the remote answered as a trace distill i
       [
         question,
         { role: 'assistant', content: [{ type: 'text', text: 'Searching.' }, { type: 'tool_use', id: 'toolu_1', name: 'Grep', input: { pattern: 'route' } }] },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'Found 1 file\nsrc/router.ts' }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: `Found 1 file\nsrc/router.ts\nSTRIPE_SECRET=${READ_SECRET}` }] },
       ],
       // The last answer streamed: the record is rebuilt from its SSE events.
       true,
@@ -77,6 +78,7 @@ test('--record writes each conversation the remote answered as a trace distill i
     assert.equal(files.length, 1, `one conversation: ${files.join(', ')}`);
     const trace = await readFile(path.join(records, files[0]), 'utf8');
     assert.ok(!trace.includes(KEY) && !stderr.includes(KEY), 'no key in the record');
+    assert.ok(!trace.includes(READ_SECRET) && trace.includes('[REDACTED:env-value]'), 'a secret a tool read is scrubbed before it reaches the disk');
     const out = path.join(dir, 'conversations.jsonl');
     const imported = await runCli(['distill', 'import', records, '--out', out]);
     assert.equal(imported.code, 0, imported.stderr);
@@ -85,7 +87,7 @@ test('--record writes each conversation the remote answered as a trace distill i
     assert.deepEqual(conversation.messages, [
       { role: 'user', content: 'Where is routing done?' },
       { role: 'assistant', content: 'Searching.', toolCalls: [{ name: 'Grep', arguments: { pattern: 'route' } }] },
-      { role: 'tool', name: 'Grep', content: 'Found 1 file\nsrc/router.ts', isError: false },
+      { role: 'tool', name: 'Grep', content: 'Found 1 file\nsrc/router.ts\nSTRIPE_SECRET=[REDACTED:env-value]', isError: false },
       { role: 'assistant', content: 'Routing lives in src/router.ts.', toolCalls: [] },
     ]);
   } finally {

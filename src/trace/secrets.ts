@@ -1,4 +1,4 @@
-// Secret scrubbing for training data: API keys and tokens of the common providers, private
+// Secret scrubbing for traces and the training data made from them: API keys and tokens of the common providers, private
 // key blocks, bearer tokens, and the values of secret-looking assignments (`.env` lines,
 // `export X_TOKEN=...`, also inside Read output after its line-number prefix). Each match is
 // replaced by `[REDACTED:<kind>]`; `findings` keeps a masked preview for `--dry-run`.
