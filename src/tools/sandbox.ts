@@ -212,8 +212,22 @@ async function existingDirectory(candidate: string): Promise<string | undefined>
   }
 }
 
-export async function findExecutable(name: string): Promise<string | undefined> {
-  for (const directory of sanitizedPath([]).split(':')) {
+/** Lookups per PATH and name: every Bash call needs the shell (and bwrap), PATH rarely changes. */
+const executables = new Map<string, Promise<string | undefined>>();
+
+export function findExecutable(name: string): Promise<string | undefined> {
+  const searchPath = sanitizedPath([]);
+  const key = `${searchPath}\0${name}`;
+  let found = executables.get(key);
+  if (found === undefined) {
+    found = lookUpExecutable(name, searchPath);
+    executables.set(key, found);
+  }
+  return found;
+}
+
+async function lookUpExecutable(name: string, searchPath: string): Promise<string | undefined> {
+  for (const directory of searchPath.split(':')) {
     const candidate = path.join(directory, name);
     try {
       await access(candidate, fsConstants.X_OK);
