@@ -1,17 +1,22 @@
 // `loco mcp --http`: Streamable HTTP on one path (/mcp), 127.0.0.1 by default. Each client
 // session gets its own MCP server over the shared core. An optional bearer token guards every
 // request (401 without it); Host headers other than the listening address are refused, so a
-// web page cannot reach the server through DNS rebinding.
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// web page cannot reach the server through DNS rebinding. The server itself is src/http's,
+// as for serve and the proxy; sessions idle for 30 minutes are closed.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { readBody } from '../http/body.js';
+import { bearerMatches, sendJson } from '../http/respond.js';
+import { startHttpServer } from '../http/server.js';
 import type { McpCore } from './core.js';
 import { createLocoMcpServer } from './server.js';
 
 export const MCP_PATH = '/mcp';
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** A session no request has touched for this long is closed (its client went away without saying so). */
+const SESSION_IDLE_MS = 30 * 60_000;
 
 export interface McpHttpOptions {
   host: string;
@@ -29,40 +34,8 @@ export interface McpHttpServer {
   close(): Promise<void>;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
-}
-
 function rpcError(message: string, code = -32000): unknown {
   return { jsonrpc: '2.0', error: { code, message }, id: null };
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-function authorized(req: IncomingMessage, token: string | undefined): boolean {
-  if (token === undefined) return true;
-  const header = req.headers.authorization ?? '';
-  return timingSafeEqual(digest(header), digest(`Bearer ${token}`));
-}
-
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(undefined);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function hostForUrl(host: string): string {
@@ -71,14 +44,18 @@ function hostForUrl(host: string): string {
 
 export async function startMcpHttp(core: McpCore, options: McpHttpOptions): Promise<McpHttpServer> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
+  const lastSeen = new Map<string, number>();
   let allowedHosts: string[] = [];
 
   async function startSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const text = await readBody(req);
-    if (text === undefined) return sendJson(res, 413, rpcError(`request body over ${MAX_BODY_BYTES} bytes`));
+    const read = await readBody(req, MAX_BODY_BYTES);
+    if (!read.ok) {
+      if (read.reason === 'too-large') sendJson(res, 413, rpcError(`request body over ${MAX_BODY_BYTES} bytes`));
+      return;
+    }
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(read.body.toString('utf8'));
     } catch {
       return sendJson(res, 400, rpcError('Parse error: the body is not JSON', -32700));
     }
@@ -89,11 +66,15 @@ export async function startMcpHttp(core: McpCore, options: McpHttpOptions): Prom
       allowedHosts,
       onsessioninitialized: (id) => {
         transports.set(id, transport);
+        lastSeen.set(id, Date.now());
       },
     });
     const server = createLocoMcpServer(core);
     transport.onclose = () => {
-      if (transport.sessionId) transports.delete(transport.sessionId);
+      if (transport.sessionId) {
+        transports.delete(transport.sessionId);
+        lastSeen.delete(transport.sessionId);
+      }
       server.close().catch(() => undefined);
     };
     await server.connect(transport);
@@ -104,46 +85,49 @@ export async function startMcpHttp(core: McpCore, options: McpHttpOptions): Prom
     if (!allowedHosts.includes(req.headers.host ?? '')) return sendJson(res, 403, rpcError(`Invalid Host header: ${req.headers.host ?? '(none)'}`));
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== MCP_PATH) return sendJson(res, 404, rpcError(`not found: the MCP endpoint is ${MCP_PATH}`));
-    if (!authorized(req, options.token)) {
+    if (options.token !== undefined && !bearerMatches(req.headers.authorization, options.token)) {
       return sendJson(res, 401, rpcError('Unauthorized: send Authorization: Bearer <token> (the value of the variable named by --token-env)'), { 'www-authenticate': 'Bearer realm="loco"' });
     }
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string') {
       const transport = transports.get(sessionId);
       if (!transport) return sendJson(res, 404, rpcError('Session not found: initialize a new session'));
+      lastSeen.set(sessionId, Date.now());
       return transport.handleRequest(req, res);
     }
     if (req.method !== 'POST') return sendJson(res, 400, rpcError('Bad Request: no valid session id'));
     return startSession(req, res);
   }
 
-  const http = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      core.options.log(`loco mcp: request failed: ${(error as Error).message}`);
-      if (!res.headersSent) sendJson(res, 500, rpcError('Internal error', -32603));
-      else res.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port, options.host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (http.address() as AddressInfo).port;
+  const http = await startHttpServer(
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        core.options.log(`loco mcp: request failed: ${(error as Error).message}`);
+        if (!res.headersSent) sendJson(res, 500, rpcError('Internal error', -32603));
+        else res.end();
+      });
+    },
+    // Headers and bodies must arrive promptly; answers (SSE streams included) may take as long as they need.
+    { host: options.host, port: options.port, portFlag: '--port', requestTimeoutMs: 120_000, errorBody: (failure) => rpcError(failure.message) },
+  );
+  const { port } = http;
   const loopback = ['127.0.0.1', 'localhost', '[::1]'];
   allowedHosts = [...new Set([...loopback, hostForUrl(options.host), ...(options.allowedHosts ?? [])])].map((name) => `${name}:${port}`);
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const [id, seen] of lastSeen) {
+      if (now - seen > SESSION_IDLE_MS) void transports.get(id)?.close().catch(() => undefined);
+    }
+  }, 60_000);
+  sweeper.unref();
 
   return {
     url: `http://${hostForUrl(options.host)}:${port}${MCP_PATH}`,
     sessions: () => transports.size,
     async close() {
+      clearInterval(sweeper);
       await Promise.all([...transports.values()].map((transport) => transport.close().catch(() => undefined)));
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      });
+      await http.close(0);
     },
   };
 }
