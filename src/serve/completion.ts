@@ -2,7 +2,7 @@
 // becomes an engine request (dialect messages, sampling, grammar), and the engine's raw text
 // becomes OpenAI parts (content, tool calls) with usage and llama.cpp-style timings. `stop`
 // strings and a model that starts inventing a `<tool_response>` end generation early.
-import type { EmbeddedRequest, EmbeddedStats, ToolCallConstraint } from '../backends/embedded/index.js';
+import type { EmbeddedRequest, EmbeddedStats } from '../backends/embedded/index.js';
 import type { BackendEvent, BackendInfo } from '../backends/types.js';
 import type { LocoError } from '../errors.js';
 import { DEFAULT_SAMPLING, type Usage } from '../protocol/messages.js';
@@ -33,8 +33,6 @@ export interface PreparedCompletion {
   includeUsage: boolean;
 }
 
-/** One bias object for every forced call, so the engine builds its token bias once. */
-const FORCE_TOOL_CALL = Object.freeze({ '<tool_call>': 100 });
 /** Without max_tokens the answer may run to the end of the context, as with llama.cpp. */
 const FALLBACK_MAX_TOKENS = 16_384;
 
@@ -73,10 +71,10 @@ export function prepareCompletion(request: ChatCompletionRequest, options: { con
   if (format?.type === 'json_object') engineRequest.responseFormat = { jsonSchema: { type: 'object' } };
   else if (format?.type === 'json_schema') engineRequest.responseFormat = { jsonSchema: format.json_schema.schema ?? { type: 'object' } };
   else if (forced) {
-    // The bias opens a call at once; the grammar keeps its JSON valid; one call ends the turn.
-    const constraint: ToolCallConstraint = { tools: forced, stopAfterCalls: 1 };
-    engineRequest.tokenBias = FORCE_TOOL_CALL;
-    engineRequest.constrainToolCalls = constraint;
+    // The engine's own forced call (as for the proxy): a bias opens it at once, a grammar
+    // (built once per tool set) keeps its JSON valid, and one call ends the turn.
+    engineRequest.requiredToolCall = { tools: forced };
+    delete engineRequest.constrainToolCalls;
   }
   const stop = request.stop ?? [];
   return {

@@ -143,13 +143,11 @@ describe('engine requests', () => {
   it('forces one grammar-valid call for tool_choice required or a named tool; none drops the tools', () => {
     const tools = [GREP_TOOL, READ_TOOL];
     const required = prepareCompletion(valid({ messages: user, tools, tool_choice: 'required' }), {});
-    assert.deepEqual(required.engineRequest.tokenBias, { '<tool_call>': 100 });
-    assert.ok(required.engineRequest.constrainToolCalls);
-    assert.deepEqual(required.engineRequest.constrainToolCalls.tools.map((tool) => tool.name), ['Grep', 'Read']);
-    assert.equal(required.engineRequest.constrainToolCalls.stopAfterCalls, 1);
+    // The engine's forced call: its bias, grammar and one-call stop (tested on the tiny model).
+    assert.deepEqual(required.engineRequest.requiredToolCall?.tools.map((tool) => tool.name), ['Grep', 'Read']);
+    assert.equal(required.engineRequest.constrainToolCalls, undefined);
     const named = prepareCompletion(valid({ messages: user, tools, tool_choice: { type: 'function', function: { name: 'Read' } } }), {});
-    assert.ok(named.engineRequest.constrainToolCalls);
-    assert.deepEqual(named.engineRequest.constrainToolCalls.tools.map((tool) => tool.name), ['Read']);
+    assert.deepEqual(named.engineRequest.requiredToolCall?.tools.map((tool) => tool.name), ['Read']);
     const auto = prepareCompletion(valid({ messages: user, tools }), {});
     assert.equal(auto.parseToolCalls, true);
     assert.equal(auto.engineRequest.constrainToolCalls, false);
