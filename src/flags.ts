@@ -10,3 +10,11 @@ export function wholeNumberFlag(flag: string, text: string | undefined, min: num
   }
   return value;
 }
+
+/** `text` as a number above 0 and at most `max` (seconds, rates); undefined when the flag was not given. */
+export function positiveNumberFlag(flag: string, text: string | undefined, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || value > max) throw new LocoError('usage', `${flag} must be a number above 0 and at most ${max}, got ${JSON.stringify(text)}`);
+  return value;
+}

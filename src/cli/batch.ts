@@ -2,7 +2,7 @@
 // with a summary. Progress goes to stderr; the closing report to stdout; files to --out.
 // Exit codes: 0 all answered, 1 some failed or timed out, 2 bad usage or input, 130 Ctrl-C.
 // LOCO_FAKE_DELAY_MS slows `fake:` backends per chunk, so tests and demos can stop a run midway.
-import { wholeNumberFlag } from '../flags.js';
+import { positiveNumberFlag, wholeNumberFlag } from '../flags.js';
 import type { Command } from 'commander';
 import type { Backend } from '../backends/types.js';
 import { loadQueries } from '../batch/input.js';
@@ -46,12 +46,6 @@ export const DEFAULT_CONCURRENCY = 4;
 const LISTED_FAILURES = 10;
 
 
-function seconds(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0 || value > 7 * 24 * 3600) throw new LocoError('usage', `${flag} must be a number of seconds above 0 (got "${text}")`);
-  return value;
-}
 
 /** Quotes a word for a POSIX shell only when it needs it. */
 function shellWord(word: string): string {
@@ -103,7 +97,7 @@ export function batchRunFlags(flags: BatchFlags, io: CommandIo): BatchRunFlags {
     concurrency: wholeNumberFlag('--concurrency', flags.concurrency, 1, 64) ?? DEFAULT_CONCURRENCY,
     retries: wholeNumberFlag('--retries', flags.retries, 0, 20) ?? 2,
     maxTokens: wholeNumberFlag('--max-tokens', flags.maxTokens, 1, 131_072) ?? DEFAULT_SAMPLING.maxTokens,
-    timeoutS: seconds('--timeout-per-query', flags.timeoutPerQuery),
+    timeoutS: positiveNumberFlag('--timeout-per-query', flags.timeoutPerQuery, 7 * 24 * 3600),
   };
 }
 

@@ -3,6 +3,7 @@
 // src/explore-bench, print. Summaries go to stdout, files to --out.
 import type { Command } from 'commander';
 import { LocoError } from '../errors.js';
+import { wholeNumberFlag } from '../flags.js';
 import { functionTruths } from '../explore-bench/function-truth.js';
 import { makeTasks, reportPathFor } from '../explore-bench/make.js';
 import { writeScoreFiles } from '../explore-bench/report-files.js';
@@ -17,11 +18,6 @@ export interface BenchCommandIo extends CommandIo {
   setExitCode: (code: number) => void;
 }
 
-function wholeNumber(flag: string, text: string, min: number): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min) throw new LocoError('usage', `${flag} must be a whole number of at least ${min} (got "${text}")`);
-  return value;
-}
 
 function list(text: string | undefined): string[] | undefined {
   return text === undefined ? undefined : text.split(',').map((item) => item.trim()).filter(Boolean);
@@ -69,8 +65,8 @@ export function registerBenchCommand(program: Command, io: BenchCommandIo): void
       const { tasks, report } = await makeTasks({
         repo,
         out: flags.out,
-        count: wholeNumber('--count', flags.count, 1),
-        seed: wholeNumber('--seed', flags.seed, 0),
+        count: wholeNumberFlag('--count', flags.count, 1, 1_000_000) ?? 100,
+        seed: wholeNumberFlag('--seed', flags.seed, 0, 2 ** 32 - 1) ?? 1,
         since: flags.since,
         languages: list(flags.languages),
         kinds: kinds as TaskKind[],
@@ -106,7 +102,7 @@ export function registerBenchCommand(program: Command, io: BenchCommandIo): void
         runs,
         functions,
         extraRoots: flags.root,
-        seed: wholeNumber('--seed', flags.seed, 0),
+        seed: wholeNumberFlag('--seed', flags.seed, 0, 2 ** 32 - 1) ?? 1,
         compare: flags.compare ? [flags.compare[0], flags.compare[1]] : undefined,
       });
       await writeScoreFiles(flags.out, report);

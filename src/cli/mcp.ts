@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { LocoError } from '../errors.js';
+import { wholeNumberFlag } from '../flags.js';
 import { createMcpCore } from '../mcp/core.js';
 import { startMcpHttp } from '../mcp/http.js';
 import { installPlan, MCP_CLIENTS, writeInstall, type McpClient } from '../mcp/install.js';
@@ -30,12 +31,6 @@ export interface McpFlags extends ExplorerFlags {
   traces?: string;
 }
 
-function wholeNumber(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new LocoError('usage', `${flag} must be a whole number from ${min} to ${max} (got "${text}")`);
-  return value;
-}
 
 async function checkRoot(dir: string): Promise<string> {
   const absolute = path.resolve(dir);
@@ -60,9 +55,9 @@ export async function runMcp(flags: McpFlags, io: McpCommandIo): Promise<number>
   const resolved = resolveExplorerFlags(flags, io.env);
   const { config } = resolved;
   const roots = await Promise.all((flags.root && flags.root.length > 0 ? flags.root : [process.cwd()]).map(checkRoot));
-  const parallel = wholeNumber('--parallel', flags.parallel, 4, 1, 64);
-  const traceLimit = wholeNumber('--traces', flags.traces, 20, 1, 1000);
-  const port = wholeNumber('--port', flags.port, 8765, 0, 65_535);
+  const parallel = wholeNumberFlag('--parallel', flags.parallel, 1, 64) ?? 4;
+  const traceLimit = wholeNumberFlag('--traces', flags.traces, 1, 1000) ?? 20;
+  const port = wholeNumberFlag('--port', flags.port, 0, 65_535) ?? 8765;
   const token = readToken(flags.tokenEnv, io.env);
   const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
   const core = createMcpCore({

@@ -7,7 +7,7 @@ import { Option } from 'commander';
 import { realpath } from 'node:fs/promises';
 import type { AskFlags } from '../config/ask-config.js';
 import { LocoError } from '../errors.js';
-import { wholeNumberFlag } from '../flags.js';
+import { positiveNumberFlag, wholeNumberFlag } from '../flags.js';
 import { parseQueueUrl } from '../fleet/jobs.js';
 import { startFleetWorker, type WorkerEvent } from '../fleet/worker.js';
 import { detectSandbox } from '../tools/sandbox.js';
@@ -42,12 +42,6 @@ async function workerRoots(dirs: readonly string[] | undefined): Promise<string[
 
 export const DEFAULT_WORKER_CONCURRENCY = 4;
 
-function positive(flag: string, text: string | undefined, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0 || value > max) throw new LocoError('usage', `${flag} must be a number above 0 and at most ${max} (got "${text}")`);
-  return value;
-}
 
 function describe(event: WorkerEvent): string {
   switch (event.type) {
@@ -70,9 +64,9 @@ export async function runWorkerCommand(flags: WorkerFlags, io: CommandIo): Promi
   const { config } = resolved;
   const roots = await workerRoots(flags.root);
   const concurrency = wholeNumberFlag('--concurrency', flags.concurrency, 1, 256) ?? DEFAULT_WORKER_CONCURRENCY;
-  const requestsPerSecond = positive('--requests-per-second', flags.requestsPerSecond, 10_000);
+  const requestsPerSecond = positiveNumberFlag('--requests-per-second', flags.requestsPerSecond, 10_000);
   const slots = wholeNumberFlag('--slots', flags.slots, 1, 1024);
-  const graceS = positive('--grace', flags.grace, 24 * 3600) ?? 30;
+  const graceS = positiveNumberFlag('--grace', flags.grace, 24 * 3600) ?? 30;
   const lockDurationMs = wholeNumberFlag('--lock-duration', flags.lockDuration, 100, 3_600_000);
   const stalledIntervalMs = wholeNumberFlag('--stalled-interval', flags.stalledInterval, 100, 3_600_000);
   const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
