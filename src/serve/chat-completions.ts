@@ -49,8 +49,8 @@ export async function serveChatCompletion(
   const identity = newCompletionIdentity(context.modelId);
   let streaming = false;
 
-  const endStreamWithError = (error: HttpError): CompletionOutcome => {
-    writeEvent(response, error.body);
+  const endStreamWithError = async (error: HttpError): Promise<CompletionOutcome> => {
+    await writeEvent(response, error.body);
     response.end();
     return { status: error.status };
   };
@@ -62,14 +62,14 @@ export async function serveChatCompletion(
         if (prepared.stream && !signal.aborted) {
           streaming = true;
           startEventStream(response);
-          writeEvent(response, completionChunk(identity, { role: 'assistant', content: '' }));
+          await writeEvent(response, completionChunk(identity, { role: 'assistant', content: '' }));
         }
         break;
       case 'content':
-        if (streaming) writeEvent(response, completionChunk(identity, { content: event.text }));
+        if (streaming) await writeEvent(response, completionChunk(identity, { content: event.text }));
         break;
       case 'tool-call':
-        if (streaming) writeEvent(response, completionChunk(identity, { tool_calls: [{ index: event.index, ...event.call }] }));
+        if (streaming) await writeEvent(response, completionChunk(identity, { tool_calls: [{ index: event.index, ...event.call }] }));
         break;
       case 'done':
         if (!streaming) {
@@ -77,9 +77,9 @@ export async function serveChatCompletion(
           return { status: 200, usage: event.usage };
         }
         // llama.cpp puts its timings on the chunk that carries finish_reason.
-        writeEvent(response, completionChunk(identity, {}, event.finishReason, { timings: event.timings }));
-        if (prepared.includeUsage) writeEvent(response, usageChunk(identity, event.usage, event.timings));
-        writeEvent(response, '[DONE]');
+        await writeEvent(response, completionChunk(identity, {}, event.finishReason, { timings: event.timings }));
+        if (prepared.includeUsage) await writeEvent(response, usageChunk(identity, event.usage, event.timings));
+        await writeEvent(response, '[DONE]');
         response.end();
         return { status: 200, usage: event.usage };
       case 'error': {

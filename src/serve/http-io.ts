@@ -2,6 +2,7 @@
 // errors, and `data:` server-sent events.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../http/body.js';
+import { writeChunk } from '../http/respond.js';
 import { nestingProblem } from '../protocol/json-depth.js';
 import { HttpError, invalidRequest } from './errors.js';
 
@@ -35,7 +36,7 @@ export async function readJsonBody(request: IncomingMessage, limit: number): Pro
   }
 }
 
-export function writeEvent(response: ServerResponse, data: unknown): void {
-  if (response.writableEnded || response.destroyed) return;
-  response.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+/** One `data:` event; resolves when the client has taken it (a slow reader slows generation, not memory). */
+export function writeEvent(response: ServerResponse, data: unknown): Promise<void> {
+  return writeChunk(response, `data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
 }
