@@ -3,7 +3,6 @@
 // fields), or, with no `--profile`, the one the model's name suggests. Every error names the
 // field and the fix.
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
 import { LocoError } from '../errors.js';
 import { BUILTIN_PROFILES, profileNameForModel, profileSchema, type Profile } from '../protocol/profile.js';
 import { TOOL_IMPLEMENTATIONS } from '../tools/catalog.js';
@@ -27,7 +26,8 @@ export function parseProfile(value: unknown, source: string): Profile {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue.path.length === 0 ? '(the whole profile)' : issue.path.join('.');
-    throw new LocoError('usage', `profile ${source}: ${field}: ${issue.message} (${z.prettifyError(parsed.error).split('\n').length > 2 ? 'and more; ' : ''}fix the file, or start it with "extends": "locooperator")`);
+    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : '';
+    throw new LocoError('usage', `profile ${source}: ${field}: ${issue.message}${more}: fix that field (a file may start from a built-in with "extends": "${BUILTIN_PROFILES.keys().next().value}" and set only what differs)`);
   }
   parsed.data.tools.forEach((tool, index) => {
     if (!Object.hasOwn(TOOL_IMPLEMENTATIONS, tool.implementation)) {
