@@ -55,7 +55,7 @@ export function finalAnswerBlock(answer: string): string | undefined {
 
 /** A final-answer line's reason: what follows the reference, without its parentheses. */
 function trailingReason(rest: string): string {
-  const plain = rest.trim().replace(/^[-–:—]\s*/, '').replace(/^\((.*)\)$/s, '$1').trim();
+  const plain = rest.trim().replace(/^[-–:—]\s*/, '').replace(/^\((.*?)\)?$/s, '$1').trim();
   return plain.length > MAX_REASON_CHARS ? `${plain.slice(0, MAX_REASON_CHARS - 1)}…` : plain;
 }
 
