@@ -7,6 +7,7 @@
 // killed mid-job stops renewing its lock: BullMQ's stalled check hands the job to another.
 // close() stops taking jobs, lets running ones finish, and after a grace period cancels them
 // and hands them back to the queue without spending an attempt.
+import type { Profile } from '../protocol/profile.js';
 import { hostname } from 'node:os';
 import { Worker, WaitingError, type ConnectionOptions, type Job } from 'bullmq';
 import { isFleet } from '../backends/fleet-spec.js';
@@ -33,6 +34,8 @@ export interface FleetWorkerOptions {
   backend: Backend;
   concurrency: number;
   sandbox: SandboxMode;
+  /** The model's dialect; jobs carry settings only. Default `locooperator` (or the job's prompt style). */
+  profile?: Profile;
   /** How long a job's lock lasts without renewal: a killed worker's jobs return after about this long (default 30 s). */
   lockDurationMs?: number;
   /** How often stalled jobs are looked for (default 30 s). */
@@ -67,7 +70,7 @@ export function startFleetWorker(options: FleetWorkerOptions): FleetWorker {
     const outcome = await answerQuery(data.query, {
       backend,
       template,
-      explorer: { ...data.explorer, sandbox: options.sandbox },
+      explorer: { ...data.explorer, sandbox: options.sandbox, profile: options.profile },
       // BullMQ does the retrying, so a retry may land on another worker and server.
       retry: { ...DEFAULT_RETRY_POLICY, retries: 0 },
       timeoutMs: data.timeoutMs,
