@@ -3,7 +3,7 @@
 // call order while reads between them run concurrently, a call that could not be parsed
 // answers at once with an error, and results come back in call order with their records.
 import type { ToolCall } from '../protocol/messages.js';
-import { wrapToolUseError, type Toolbox, type ToolExecution } from '../tools/toolbox.js';
+import { type Toolbox, type ToolExecution } from '../tools/toolbox.js';
 import type { ToolCallRecord } from './events.js';
 
 export interface ScheduledCall {
@@ -34,6 +34,8 @@ export class CallScheduler {
   constructor(
     private readonly toolbox: Toolbox,
     signal: AbortSignal | undefined,
+    /** False: each call waits for the one before it (a profile without parallel calls). */
+    private readonly parallel = true,
   ) {
     this.signal = signal ? AbortSignal.any([signal, this.toolsAbort.signal]) : this.toolsAbort.signal;
   }
@@ -46,7 +48,7 @@ export class CallScheduler {
   start(index: number, call: ToolCall, repaired: boolean): ScheduledCall {
     const run = (): Promise<ToolExecution> => this.toolbox.execute(call, this.signal);
     let execution: Promise<ToolExecution>;
-    if (this.toolbox.tools.get(call.name)?.readOnly === false) {
+    if (this.toolbox.tools.get(call.name)?.readOnly === false || !this.parallel) {
       execution = Promise.allSettled(this.calls.map((earlier) => earlier.execution)).then(run);
       this.lastWrite = execution;
     } else {
@@ -57,7 +59,7 @@ export class CallScheduler {
 
   /** A call that could not be parsed: its result is the parse error, for the model to fix. */
   reject(index: number, raw: string, message: string): ScheduledCall {
-    const output = wrapToolUseError(`Error: ${message}`);
+    const output = this.toolbox.errorText(`Error: ${message}`);
     const execution = Promise.resolve({ output, isError: true, durationMs: 0, truncated: false });
     return this.add({ index, name: invalidCallName(raw), arguments: {}, repaired: false, invalid: true, execution });
   }

@@ -25,6 +25,10 @@ export interface AgentLoopOptions {
   agentId?: string;
   conversationId?: string;
   model?: string;
+  /** The message asking for the answer at the turn limit; default the training one, appended. */
+  finalMessage?: { text: string; placement: 'append' | 'separate' };
+  /** False: a turn's calls run one after another. Default true. */
+  parallelCalls?: boolean;
 }
 
 export const FINAL_TURN_INSTRUCTION =
@@ -57,11 +61,11 @@ export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<A
   for (let turn = 1; ; turn++) {
     const final = forceFinal !== undefined || turn > options.maxTurns;
     if (final && forceFinal === undefined) forceFinal = 'max-turns';
-    if (final) appendInstruction(messages, FINAL_TURN_INSTRUCTION);
+    if (final) appendInstruction(messages, options.finalMessage ?? { text: FINAL_TURN_INSTRUCTION, placement: 'append' });
     if (options.signal?.aborted) return finish('', turn - 1, 'aborted');
     yield { agentId, type: 'turn-start', turn, final };
 
-    const calls = new CallScheduler(options.toolbox, options.signal);
+    const calls = new CallScheduler(options.toolbox, options.signal, options.parallelCalls ?? true);
     const request = { messages, sampling: options.sampling, conversationId: options.conversationId, model: options.model, tools };
     let visible = '';
     let end: TurnEnd | undefined;
@@ -104,9 +108,17 @@ export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<A
   }
 }
 
-/** Adds an instruction to the last user turn (turns must alternate), or a new user turn. */
-function appendInstruction(messages: ChatMessage[], instruction: string): void {
+/**
+ * Adds an instruction to the last user turn (turns alternate), or as a user turn of its own
+ * (`separate`, as harnesses that send tool results as `tool` messages do).
+ */
+function appendInstruction(messages: ChatMessage[], message: { text: string; placement: 'append' | 'separate' }): void {
+  const instruction = message.text;
   const last = messages[messages.length - 1];
+  if (message.placement === 'separate') {
+    if (!(last?.role === 'user' && last.content === instruction)) messages.push({ role: 'user', content: instruction });
+    return;
+  }
   if (last?.role === 'user') {
     if (!last.content.endsWith(instruction)) messages[messages.length - 1] = { role: 'user', content: `${last.content}\n\n${instruction}` };
   } else {

@@ -8,9 +8,12 @@ import type { AgentEvent, AgentResult } from '../agent/events.js';
 import { createRecordingBackend } from '../backends/recording.js';
 import type { Backend } from '../backends/types.js';
 import { LocoError } from '../errors.js';
+import { extractCitations, type Citation } from '../mcp/citations.js';
+import type { Profile } from '../protocol/profile.js';
+import { createPathPolicy } from '../tools/paths.js';
 import { detectSandbox } from '../tools/sandbox.js';
 import { freshFileSink } from '../trace/writer.js';
-import { openExplorerBackend, resolveExplorerFlags, type ExplorerFlags } from './explorer-options.js';
+import { explorerProfileOf, openExplorerBackend, resolveExplorerFlags, type ExplorerFlags } from './explorer-options.js';
 import type { CommandIo } from './io.js';
 import { createProgressPrinter, formatSummary } from './progress.js';
 
@@ -33,9 +36,10 @@ async function checkDirectory(dir: string): Promise<string> {
   return absolute;
 }
 
-export function jsonReport(result: AgentResult): string {
+export function jsonReport(result: AgentResult, citations: readonly Citation[] = []): string {
   return JSON.stringify({
     answer: result.answer,
+    citations,
     turns: result.turns,
     toolCalls: result.toolCalls.map((call) => ({ name: call.name, arguments: call.arguments, ok: call.ok, repaired: call.repaired, turn: call.turn })),
     usage: result.usage,
@@ -52,6 +56,7 @@ export async function runAsk(dir: string, questionWords: string[], flags: Explor
   const resolved = resolveExplorerFlags(flags, io.env);
   const { config } = resolved;
   const root = await checkDirectory(dir);
+  const profile: Profile = await explorerProfileOf(resolved);
   const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
   let backend: Backend = await openExplorerBackend(resolved, io);
 
@@ -85,6 +90,7 @@ export async function runAsk(dir: string, questionWords: string[], flags: Explor
       contextBudget: config.contextBudget,
       sampling: config.temperature === undefined ? {} : { temperature: config.temperature },
       promptStyle: config.promptStyle,
+      profile,
       model: config.model,
       subagents: config.subagents,
       signal: io.signal,
@@ -95,7 +101,11 @@ export async function runAsk(dir: string, questionWords: string[], flags: Explor
   }
 
   if (showProgress) io.stderr.write(`${formatSummary(result)}\n`);
-  if (config.json) io.stdout.write(`${jsonReport(result)}\n`);
+  if (config.json) {
+    // Only what the answer cites, checked against the tree (an invented file or line is dropped).
+    const citations = await extractCitations(result.answer, [], createPathPolicy([root]), root, profile.citations);
+    io.stdout.write(`${jsonReport(result, citations)}\n`);
+  }
 
   switch (result.stopReason) {
     case 'error':

@@ -18,7 +18,8 @@ import { DEFAULT_SAMPLING } from '../protocol/messages.js';
 import { detectSandbox } from '../tools/sandbox.js';
 import { backendSpecs } from './backend-flags.js';
 import { checkQueueFlags, registerBatchQueueCommands, submitToQueue } from './batch-queue.js';
-import { addExplorerOptions, openExplorerBackend, resolveExplorerFlags } from './explorer-options.js';
+import type { Profile } from '../protocol/profile.js';
+import { addExplorerOptions, explorerProfileOf, openExplorerBackend, resolveExplorerFlags } from './explorer-options.js';
 import type { CommandIo } from './io.js';
 
 export interface BatchCommandIo extends CommandIo {
@@ -110,10 +111,11 @@ export async function createBatchBackend(run: BatchRunFlags, io: CommandIo): Pro
 }
 
 /** The explorer's settings for every query (the sandbox is chosen where the queries run). */
-export function batchExplorerSettings(run: BatchRunFlags) {
+export function batchExplorerSettings(run: BatchRunFlags, profile: Profile) {
   const { config } = run;
   return {
-    maxTurns: config.maxTurns,
+    profile,
+    maxTurns: config.maxTurns ?? profile.maxTurns,
     contextBudget: config.contextBudget,
     sampling: { maxTokens: run.maxTokens, ...(config.temperature === undefined ? {} : { temperature: config.temperature }) },
     promptStyle: config.promptStyle,
@@ -131,10 +133,12 @@ export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io
   // Everything that can be wrong with the input is found before a model is loaded.
   const queries = await loadQueries(queriesFile, { defaultRepo: flags.repo, cwd });
   const template = await loadTemplate(flags.template, cwd);
-  const explorerSettings = batchExplorerSettings(run);
+  const explorerSettings = batchExplorerSettings(run, await explorerProfileOf(run));
   if (flags.queue !== undefined) {
-    const settings = { queriesFile, out: '', repo: flags.repo, backend: '', template: template.source, concurrency: 0, retries, timeoutPerQueryS: timeoutS, maxTurns: config.maxTurns, force: false };
-    return submitToQueue({ queue: flags.queue, queries, template, explorer: explorerSettings, settings, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000, retries }, io);
+    const settings = { queriesFile, out: '', repo: flags.repo, backend: '', template: template.source, concurrency: 0, retries, timeoutPerQueryS: timeoutS, maxTurns: explorerSettings.maxTurns, force: false };
+    // Queued jobs carry the settings only; each worker runs the profile its own --profile names.
+    const { profile: _profile, ...queued } = explorerSettings;
+    return submitToQueue({ queue: flags.queue, queries, template, explorer: queued, settings, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000, retries }, io);
   }
   const out = flags.out as string;
   const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
@@ -163,7 +167,7 @@ export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io
         force: flags.force ?? false,
         signal: io.signal,
         onProgress: progress.onProgress,
-        settings: { queriesFile, out: output.dir, repo: flags.repo, backend: backend.info.description, template: template.source, concurrency, retries, timeoutPerQueryS: timeoutS, maxTurns: config.maxTurns, force: flags.force ?? false },
+        settings: { queriesFile, out: output.dir, repo: flags.repo, backend: backend.info.description, template: template.source, concurrency, retries, timeoutPerQueryS: timeoutS, maxTurns: explorerSettings.maxTurns, force: flags.force ?? false },
         explorer: { sandbox, ...explorerSettings },
       });
     } finally {

@@ -12,6 +12,7 @@ import { BASELINE_PREFIX, BASELINES, baselineOf, createBaseline } from '../explo
 import { benchTemplate, prepareBench, runBench, type BenchAnswering, type BenchRunResult } from '../explore-bench/run.js';
 import { formatSeconds } from '../format.js';
 import { detectSandbox } from '../tools/sandbox.js';
+import { explorerProfileOf } from './explorer-options.js';
 import { addBatchRunOptions, batchExplorerSettings, batchRunFlags, createBatchBackend, resumeCommand, type BatchFlags } from './batch.js';
 
 /** `--out` is required here (commander enforces it). */
@@ -45,6 +46,8 @@ export async function runBenchRunCommand(tasksFile: string, flags: BenchRunFlags
   // Everything that can be wrong with the input is found before a model is loaded or a file written.
   const prepared = await prepareBench(tasksFile, { repo: flags.repo, cwd });
   const template = flags.template === undefined ? benchTemplate() : await loadTemplate(flags.template, cwd);
+  const profile = await explorerProfileOf(run);
+  const explorerSettings = batchExplorerSettings(run, profile);
   let answering: BenchAnswering;
   let description: string;
   let close = async () => undefined as void;
@@ -56,7 +59,7 @@ export async function runBenchRunCommand(tasksFile: string, flags: BenchRunFlags
   } else {
     const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
     const backend = await createBatchBackend(run, io);
-    answering = { explorer: { backend, template, explorer: { sandbox, ...batchExplorerSettings(run) }, retry: { ...DEFAULT_RETRY_POLICY, retries }, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000 } };
+    answering = { explorer: { backend, template, explorer: { sandbox, ...explorerSettings }, retry: { ...DEFAULT_RETRY_POLICY, retries }, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000 } };
     description = `${backend.info.description} (sandbox ${sandbox})`;
     close = () => backend.close();
     load = async () => void (await backend.load?.());
@@ -85,7 +88,7 @@ export async function runBenchRunCommand(tasksFile: string, flags: BenchRunFlags
           concurrency,
           retries,
           timeoutPerQueryS: timeoutS,
-          maxTurns: baseline === undefined ? config.maxTurns : 0,
+          maxTurns: baseline === undefined ? (config.maxTurns ?? profile.maxTurns) : 0,
           force: flags.force ?? false,
         },
       });

@@ -6,6 +6,9 @@ import { Option, type Command } from 'commander';
 import { createBackendFromSpecs } from '../backends/fleet-spec.js';
 import type { Backend } from '../backends/types.js';
 import { backendOptionsOf, resolveAskConfig, type AskConfig, type AskFlags } from '../config/ask-config.js';
+import { ggufModelNames } from '../backends/embedded/index.js';
+import { chooseProfile } from '../config/profile-file.js';
+import type { Profile } from '../protocol/profile.js';
 import { backendSpecs, collectBackend } from './backend-flags.js';
 import type { CommandIo } from './io.js';
 import { defaultBackendSpec } from './model.js';
@@ -23,6 +26,7 @@ export function addExplorerOptions(command: Command, options: { moreBackends?: s
     .option('--context-budget <tokens>', 'largest prompt to send, in tokens (default 50000)')
     .addOption(new Option('--sandbox <mode>', 'how Bash is confined').choices(['auto', 'bwrap', 'allow-list']).default('auto'))
     .addOption(new Option('--prompt-style <style>', 'system prompt variant').choices(['training', 'qwen-tools']).default('training'))
+    .option('--profile <name|file.json>', 'the dialect the model was trained in: locooperator, qwen3-tools, fastcontext, or a profile JSON file; env LOCO_PROFILE; default from the model\'s name (FastContext -> fastcontext), else locooperator')
     .addOption(new Option('--server-kind <kind>', 'server differences to account for').choices(['llamacpp', 'vllm', 'ollama', 'openrouter', 'openai']))
     .option('--no-subagents', 'do not offer the Task tool')
     .option('--threads <n>', 'embedded engine: CPU threads (default by model size and cores)')
@@ -54,4 +58,22 @@ export async function openExplorerBackend(
   const { specs, config } = resolved;
   const spec = config.backend ?? (await defaultBackendSpec({ modelsDir: config.modelsDir, pull: config.pull }, io));
   return createBackendFromSpecs(specs ?? [spec], backendOptionsOf(config, extra), fleet);
+}
+
+/**
+ * The model profile: `--profile` (or LOCO_PROFILE), else the one the model's names suggest:
+ * `general.name`/`general.basename` of a gguf: file, the file name, the --model id. The
+ * default model (no backend named) is LocoOperator-4B.
+ */
+export async function explorerProfileOf(resolved: { specs: string[] | undefined; config: Readonly<AskConfig> }): Promise<Profile> {
+  const { specs, config } = resolved;
+  // --prompt-style qwen-tools is the qwen3-tools profile, as it was before profiles.
+  return chooseProfile(config.profile ?? (config.promptStyle === 'qwen-tools' ? 'qwen3-tools' : undefined), async () => {
+    const names: (string | undefined)[] = [config.model];
+    for (const spec of specs ?? (config.backend ? [config.backend] : [])) {
+      names.push(spec);
+      if (spec.startsWith('gguf:')) names.push(...(await ggufModelNames(spec.slice('gguf:'.length))));
+    }
+    return names;
+  });
 }

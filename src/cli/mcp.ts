@@ -13,7 +13,7 @@ import { installPlan, MCP_CLIENTS, writeInstall, type McpClient } from '../mcp/i
 import { guardStdout, serveStdio } from '../mcp/stdio.js';
 import { detectSandbox } from '../tools/sandbox.js';
 import type { CommandIo } from './io.js';
-import { addExplorerOptions, openExplorerBackend, resolveExplorerFlags, type ExplorerFlags } from './explorer-options.js';
+import { addExplorerOptions, openExplorerBackend, resolveExplorerFlags, explorerProfileOf, type ExplorerFlags } from './explorer-options.js';
 
 export interface McpCommandIo extends CommandIo {
   stdin: NodeJS.ReadableStream;
@@ -68,6 +68,7 @@ export async function runMcp(flags: McpFlags, io: McpCommandIo): Promise<number>
     contextBudget: config.contextBudget,
     temperature: config.temperature,
     promptStyle: config.promptStyle,
+    profile: await explorerProfileOf(resolved),
     model: config.model,
     subagents: config.subagents,
     log,

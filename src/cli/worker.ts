@@ -12,7 +12,7 @@ import { parseQueueUrl } from '../fleet/jobs.js';
 import { startFleetWorker, type WorkerEvent } from '../fleet/worker.js';
 import { detectSandbox } from '../tools/sandbox.js';
 import { BACKEND_HELP, collectBackend } from './backend-flags.js';
-import { openExplorerBackend, resolveExplorerFlags } from './explorer-options.js';
+import { explorerProfileOf, openExplorerBackend, resolveExplorerFlags } from './explorer-options.js';
 import type { CommandIo } from './io.js';
 
 export interface WorkerFlags extends Omit<AskFlags, 'backend'> {
@@ -70,11 +70,14 @@ export async function runWorkerCommand(flags: WorkerFlags, io: CommandIo): Promi
   const lockDurationMs = wholeNumberFlag('--lock-duration', flags.lockDuration, 100, 3_600_000);
   const stalledIntervalMs = wholeNumberFlag('--stalled-interval', flags.stalledInterval, 100, 3_600_000);
   const sandbox = config.sandbox === 'auto' ? await detectSandbox() : config.sandbox;
+  // Without --profile, a job's own prompt style stands unless the model's name asks for another profile.
+  const chosen = await explorerProfileOf(resolved);
+  const profile = config.profile === undefined && chosen.name === 'locooperator' ? undefined : chosen;
   const fakeDelay = io.env.LOCO_FAKE_DELAY_MS === undefined ? undefined : wholeNumberFlag('LOCO_FAKE_DELAY_MS', io.env.LOCO_FAKE_DELAY_MS, 0, 60_000);
   const backend = await openExplorerBackend(resolved, io, { sequences: concurrency, fakeDelayMs: fakeDelay }, { requestsPerSecond, slots });
   try {
     await backend.load?.();
-    const worker = startFleetWorker({ address, backend, concurrency, sandbox, roots, lockDurationMs, stalledIntervalMs, onEvent: (event) => io.stderr.write(`${describe(event)}\n`) });
+    const worker = startFleetWorker({ address, backend, concurrency, sandbox, roots, profile, lockDurationMs, stalledIntervalMs, onEvent: (event) => io.stderr.write(`${describe(event)}\n`) });
     const stop = new Promise<string>((resolve) => {
       const onTerm = () => resolve('SIGTERM');
       process.once('SIGTERM', onTerm);
@@ -107,6 +110,7 @@ export function registerWorkerCommand(program: Command, io: CommandIo & { setExi
     .option('--lock-duration <ms>', "how long a job's lock lasts unrenewed: a killed worker's jobs go to another after about this long (default 30000)")
     .option('--stalled-interval <ms>', 'how often jobs of killed workers are looked for (default 30000)')
     .option('-m, --model <name>', 'model name to ask the backend for; env LOCO_MODEL')
+    .option('--profile <name|file.json>', 'the dialect the model was trained in (locooperator, qwen3-tools, fastcontext, or a profile file); env LOCO_PROFILE; default from the model\'s name')
     .addOption(new Option('--sandbox <mode>', 'how Bash is confined').choices(['auto', 'bwrap', 'allow-list']).default('auto'))
     .addOption(new Option('--server-kind <kind>', 'server differences to account for').choices(['llamacpp', 'vllm', 'ollama', 'openrouter', 'openai']))
     .option('--models-dir <dir>', 'where models are cached (env LOCO_MODELS_DIR; default ~/.cache/loco/models)')

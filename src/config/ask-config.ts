@@ -2,7 +2,7 @@
 // every error names the flag and the fix.
 import { wholeNumberFlag } from '../flags.js';
 import { LocoError } from '../errors.js';
-import { DEFAULT_CONTEXT_BUDGET, DEFAULT_MAX_TURNS } from '../agent/explorer.js';
+import { DEFAULT_CONTEXT_BUDGET } from '../agent/explorer.js';
 import type { ServerKind } from '../backends/openai-compatible.js';
 import type { BackendSpecOptions } from '../backends/spec.js';
 import type { SystemPromptStyle } from '../protocol/system-prompt.js';
@@ -19,6 +19,7 @@ export interface AskFlags {
   verbose?: boolean;
   sandbox?: string;
   promptStyle?: string;
+  profile?: string;
   serverKind?: string;
   subagents?: boolean;
   threads?: string;
@@ -35,7 +36,8 @@ export interface AskConfig {
   model?: string;
   apiKey?: string;
   serverKind?: string;
-  maxTurns: number;
+  /** Undefined: the profile's turn limit. */
+  maxTurns?: number;
   temperature?: number;
   contextBudget: number;
   json: boolean;
@@ -44,6 +46,8 @@ export interface AskConfig {
   verbose: boolean;
   sandbox: 'auto' | 'bwrap' | 'allow-list';
   promptStyle: SystemPromptStyle;
+  /** A built-in profile's name or a profile file; undefined: chosen from the model's name. */
+  profile?: string;
   subagents: boolean;
   threads?: number;
   contextSize?: number;
@@ -74,7 +78,7 @@ export function resolveAskConfig(flags: AskFlags, env: NodeJS.ProcessEnv): Reado
     model: flags.model ?? env.LOCO_MODEL,
     apiKey: env.LOCO_API_KEY ?? env.OPENAI_API_KEY,
     serverKind: flags.serverKind ?? env.LOCO_SERVER_KIND,
-    maxTurns: wholeNumberFlag('--max-turns', flags.maxTurns, 1, 200) ?? DEFAULT_MAX_TURNS,
+    maxTurns: wholeNumberFlag('--max-turns', flags.maxTurns, 1, 200),
     temperature,
     contextBudget: wholeNumberFlag('--context-budget', flags.contextBudget, 2_000, 1_000_000) ?? DEFAULT_CONTEXT_BUDGET,
     json: flags.json ?? false,
@@ -83,6 +87,7 @@ export function resolveAskConfig(flags: AskFlags, env: NodeJS.ProcessEnv): Reado
     verbose: flags.verbose ?? false,
     sandbox: oneOf('--sandbox', flags.sandbox, ['auto', 'bwrap', 'allow-list'] as const, 'auto'),
     promptStyle: oneOf('--prompt-style', flags.promptStyle, ['training', 'qwen-tools'] as const, 'training'),
+    profile: flags.profile ?? env.LOCO_PROFILE,
     subagents: flags.subagents ?? true,
     threads: wholeNumberFlag('--threads', flags.threads, 1, 512),
     contextSize: wholeNumberFlag('--ctx-size', flags.ctxSize, 256, 1_048_576),

@@ -7,6 +7,7 @@
 // killed mid-job stops renewing its lock: BullMQ's stalled check hands the job to another.
 // close() stops taking jobs, lets running ones finish, and after a grace period cancels them
 // and hands them back to the queue without spending an attempt.
+import type { Profile } from '../protocol/profile.js';
 import { hostname } from 'node:os';
 import { realpath } from 'node:fs/promises';
 import { UnrecoverableError, Worker, WaitingError, type ConnectionOptions, type Job } from 'bullmq';
@@ -37,6 +38,8 @@ export interface FleetWorkerOptions {
   sandbox: SandboxMode;
   /** Real paths of the directories whose repositories jobs may name; a job naming one elsewhere fails for good. */
   roots: readonly string[];
+  /** The model's dialect; jobs carry settings only. Default `locooperator` (or the job's prompt style). */
+  profile?: Profile;
   /** How long a job's lock lasts without renewal: a killed worker's jobs return after about this long (default 30 s). */
   lockDurationMs?: number;
   /** How often stalled jobs are looked for (default 30 s). */
@@ -76,7 +79,7 @@ export function startFleetWorker(options: FleetWorkerOptions): FleetWorker {
     const outcome = await answerQuery(data.query, {
       backend,
       template,
-      explorer: { ...data.explorer, sandbox: options.sandbox },
+      explorer: { ...data.explorer, sandbox: options.sandbox, profile: options.profile },
       // BullMQ does the retrying, so a retry may land on another worker and server.
       retry: { ...DEFAULT_RETRY_POLICY, retries: 0 },
       timeoutMs: data.timeoutMs,

@@ -2,7 +2,8 @@
 // each checked against the tree (inside the roots, symlinks included, an existing file, the
 // lines clamped to its length) so a reference the model invented is dropped rather than
 // handed to the main agent. When the answer cites nothing, the ranges the explorer read
-// stand in, so the caller still learns where to look.
+// stand in, so the caller still learns where to look. Models whose profile answers with a
+// `<final_answer>` block (FastContext) are read from its last block, one location a line.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ToolCallRecord } from '../agent/events.js';
@@ -40,14 +41,35 @@ function reasonOf(line: string, from: number, to: number): string {
   return plain.length > MAX_REASON_CHARS ? `${plain.slice(0, MAX_REASON_CHARS - 1)}…` : plain;
 }
 
-export function findReferences(answer: string): Candidate[] {
+/** How an answer cites code: references in prose, or the lines of a `<final_answer>` block. */
+export type CitationStyle = 'prose' | 'final-answer';
+
+const FINAL_ANSWER = /<final_answer>([\s\S]*?)(?:<\/final_answer>|$)/gi;
+
+/** The last `<final_answer>` block's text, or undefined when the answer has none. */
+export function finalAnswerBlock(answer: string): string | undefined {
+  let last: string | undefined;
+  for (const match of answer.matchAll(FINAL_ANSWER)) last = match[1];
+  return last;
+}
+
+/** A final-answer line's reason: what follows the reference, without its parentheses. */
+function trailingReason(rest: string): string {
+  const plain = rest.trim().replace(/^[-–:—]\s*/, '').replace(/^\((.*?)\)?$/s, '$1').trim();
+  return plain.length > MAX_REASON_CHARS ? `${plain.slice(0, MAX_REASON_CHARS - 1)}…` : plain;
+}
+
+export function findReferences(answer: string, style: CitationStyle = 'prose'): Candidate[] {
+  const block = style === 'final-answer' ? finalAnswerBlock(answer) : undefined;
+  const text = block ?? answer;
   const found: Candidate[] = [];
-  for (const line of answer.split('\n')) {
+  for (const line of text.split('\n')) {
     for (const match of line.matchAll(REFERENCE)) {
       const start = Number(match[2]);
       const end = match[3] === undefined ? undefined : Number(match[3]);
       const from = match.index ?? 0;
-      found.push({ path: match[1], start, end, reason: reasonOf(line, from, from + match[0].length) });
+      const to = from + match[0].length;
+      found.push({ path: match[1], start, end, reason: block === undefined ? reasonOf(line, from, to) : trailingReason(line.slice(to)) });
     }
   }
   return found;
@@ -55,11 +77,11 @@ export function findReferences(answer: string): Candidate[] {
 
 function readCandidates(toolCalls: readonly ToolCallRecord[]): Candidate[] {
   return toolCalls
-    .filter((call) => call.name === 'Read' && call.ok && typeof call.arguments.file_path === 'string')
+    .filter((call) => call.name === 'Read' && call.ok && typeof (call.arguments.file_path ?? call.arguments.path) === 'string')
     .map((call) => {
       const offset = typeof call.arguments.offset === 'number' && call.arguments.offset > 0 ? call.arguments.offset : 1;
       const limit = typeof call.arguments.limit === 'number' && call.arguments.limit > 0 ? call.arguments.limit : DEFAULT_READ_LINES;
-      return { path: call.arguments.file_path as string, start: offset, end: offset + limit - 1, reason: 'read by the explorer' };
+      return { path: (call.arguments.file_path ?? call.arguments.path) as string, start: offset, end: offset + limit - 1, reason: 'read by the explorer' };
     });
 }
 
@@ -76,8 +98,14 @@ async function lineCount(file: string): Promise<number | undefined> {
 }
 
 /** Paths are shown relative to `displayRoot` when inside it, else absolute. */
-export async function extractCitations(answer: string, toolCalls: readonly ToolCallRecord[], policy: PathPolicy, displayRoot: string): Promise<Citation[]> {
-  const fromAnswer = findReferences(answer);
+export async function extractCitations(
+  answer: string,
+  toolCalls: readonly ToolCallRecord[],
+  policy: PathPolicy,
+  displayRoot: string,
+  style: CitationStyle = 'prose',
+): Promise<Citation[]> {
+  const fromAnswer = findReferences(answer, style);
   const candidates = fromAnswer.length > 0 ? fromAnswer : readCandidates(toolCalls);
   const citations: Citation[] = [];
   const seen = new Set<string>();

@@ -4,6 +4,7 @@
 import { createPathPolicy, type PathPolicy } from '../tools/paths.js';
 import type { SandboxMode } from '../tools/sandbox.js';
 import type { Backend } from '../backends/types.js';
+import type { Profile } from '../protocol/profile.js';
 import type { SystemPromptStyle } from '../protocol/system-prompt.js';
 import { createRunQueue, type RunQueue } from './queue.js';
 import { createTraceStore, type TraceStore } from './traces.js';
@@ -18,6 +19,8 @@ export interface McpCoreOptions {
   contextBudget?: number;
   temperature?: number;
   promptStyle?: SystemPromptStyle;
+  /** The model's dialect (tools, prompts, citations); default from promptStyle. */
+  profile?: Profile;
   model?: string;
   subagents?: boolean;
   /** Traces kept for `loco://traces/<id>` (default 20). */

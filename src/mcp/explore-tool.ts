@@ -103,6 +103,7 @@ export async function handleExplore(core: McpCore, args: ExploreInput, extra: Ex
         contextBudget: core.options.contextBudget,
         sampling: core.options.temperature === undefined ? {} : { temperature: core.options.temperature },
         promptStyle: core.options.promptStyle,
+        profile: core.options.profile,
         model: core.options.model,
         subagents: core.options.subagents,
         signal: extra.signal,
@@ -121,7 +122,7 @@ export async function handleExplore(core: McpCore, args: ExploreInput, extra: Ex
     if (result.stopReason === 'aborted') return errorResult('cancelled');
     if (result.stopReason === 'error') return errorResult(`the explorer failed: ${result.error?.message ?? 'backend error'} (trace: ${trace.uri})`);
 
-    const citations = await extractCitations(result.answer, result.toolCalls, createPathPolicy(core.policy.roots, dir), core.policy.cwd);
+    const citations = await extractCitations(result.answer, result.toolCalls, createPathPolicy(core.policy.roots, dir), core.policy.cwd, core.options.profile?.citations);
     const { text, structured } = buildExploreResult({
       answer: result.answer,
       citations,

@@ -112,6 +112,9 @@ export interface RemoteRecorder {
 }
 
 export function createRemoteRecorder(dir: string): RemoteRecorder {
+  // One conversation is one file, rewritten as it grows: writes to a file happen in the order
+  // the answers were served, and a shorter (earlier) state never overwrites a longer one.
+  const files = new Map<string, { turns: number; written: Promise<void> }>();
   return {
     async record(body, answerBytes) {
       const answer = answerBlocks(answerBytes);
@@ -120,7 +123,13 @@ export function createRemoteRecorder(dir: string): RemoteRecorder {
       const records = conversationTrace(body, answer).map((record) => scrubValue(record, []) as UnversionedTraceRecord);
       const meta = records[0] as { userText?: string };
       const id = createHash('sha1').update(JSON.stringify([body.system ?? '', meta.userText ?? ''])).digest('hex').slice(0, 16);
-      await writeFileAtomic(path.join(dir, `${id}.jsonl`), records.map((record) => traceLine(record)).join(''));
+      const previous = files.get(id);
+      if (previous !== undefined && previous.turns > records.length) return previous.written;
+      const written = (previous?.written ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => writeFileAtomic(path.join(dir, `${id}.jsonl`), records.map((record) => traceLine(record)).join('')));
+      files.set(id, { turns: records.length, written });
+      return written;
     },
   };
 }

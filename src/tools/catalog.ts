@@ -3,6 +3,7 @@
 // the proxy's system prompt and the CLI's progress lines all read tool knowledge from here.
 import { createBashTool } from './bash.js';
 import { createEditTool } from './edit.js';
+import { createFastContextGlobTool, createFastContextGrepTool, createFastContextReadTool, type FastContextCaps } from './fastcontext.js';
 import { createGlobTool } from './glob.js';
 import { createGrepTool } from './grep.js';
 import type { PathPolicy } from './paths.js';
@@ -20,7 +21,11 @@ export interface ToolDependencies {
   searcher?: 'ripgrep' | 'js' | 'auto';
   /** Without it there is no Task tool. */
   runSubagent?: SubagentRunner;
+  /** Limits of the profile's own formatters (FastContext's tools). */
+  caps?: FastContextCaps;
 }
+
+const DEFAULT_CAPS: FastContextCaps = { readLines: 2000, lineCharacters: 2000, grepLines: 100, globResults: 100, contextLines: 3 };
 
 /** Each factory builds its tool, or nothing when a dependency it needs is absent. */
 export const ALL_TOOL_FACTORIES: readonly ((deps: ToolDependencies) => AnyTool | undefined)[] = [
@@ -32,6 +37,38 @@ export const ALL_TOOL_FACTORIES: readonly ((deps: ToolDependencies) => AnyTool |
   (deps) => createEditTool(deps),
   (deps) => (deps.runSubagent ? createTaskTool({ runSubagent: deps.runSubagent }) : undefined),
 ];
+
+/** Every tool implementation a model profile may name (`tools[].implementation`). */
+export const TOOL_IMPLEMENTATIONS: Readonly<Record<string, (deps: ToolDependencies) => AnyTool | undefined>> = {
+  'claude-code.read': ALL_TOOL_FACTORIES[0],
+  'claude-code.glob': ALL_TOOL_FACTORIES[1],
+  'claude-code.grep': ALL_TOOL_FACTORIES[2],
+  'claude-code.bash': ALL_TOOL_FACTORIES[3],
+  'claude-code.write': ALL_TOOL_FACTORIES[4],
+  'claude-code.edit': ALL_TOOL_FACTORIES[5],
+  'claude-code.task': ALL_TOOL_FACTORIES[6],
+  'fastcontext.read': (deps) => createFastContextReadTool({ policy: deps.policy, caps: deps.caps ?? DEFAULT_CAPS }),
+  'fastcontext.glob': (deps) => createFastContextGlobTool({ policy: deps.policy, caps: deps.caps ?? DEFAULT_CAPS }),
+  'fastcontext.grep': (deps) => createFastContextGrepTool({ policy: deps.policy, caps: deps.caps ?? DEFAULT_CAPS }),
+};
+
+/** A profile's tool: an implementation under the profile's name and description. */
+export interface ProfileTool {
+  name: string;
+  implementation: string;
+  description?: string;
+}
+
+/** The tools a profile names, in its order; throws for an implementation that does not exist. */
+export function buildProfileTools(specs: readonly ProfileTool[], deps: ToolDependencies): AnyTool[] {
+  return specs.flatMap((spec) => {
+    const create = TOOL_IMPLEMENTATIONS[spec.implementation];
+    if (!create) throw new Error(`unknown tool implementation "${spec.implementation}" (one of ${Object.keys(TOOL_IMPLEMENTATIONS).join(', ')})`);
+    const tool = create(deps);
+    if (!tool) return [];
+    return tool.name === spec.name && spec.description === undefined ? [tool] : [{ ...tool, name: spec.name, description: spec.description ?? tool.description }];
+  });
+}
 
 export function buildTools(deps: ToolDependencies): AnyTool[] {
   return ALL_TOOL_FACTORIES.flatMap((create) => create(deps) ?? []);

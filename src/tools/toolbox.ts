@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import type { ToolCall } from '../protocol/messages.js';
 import type { ToolSignature } from '../protocol/system-prompt.js';
-import { buildTools } from './catalog.js';
+import { buildProfileTools, buildTools, type ProfileTool } from './catalog.js';
+import type { FastContextCaps } from './fastcontext.js';
 import { createPathPolicy, type PathPolicy } from './paths.js';
 import { FileReadState } from './read-state.js';
 import type { SandboxMode } from './sandbox.js';
@@ -25,7 +26,26 @@ export interface Toolbox {
   readonly tools: ReadonlyMap<string, AnyTool>;
   signatures(): ToolSignature[];
   execute(call: ToolCall, signal: AbortSignal): Promise<ToolExecution>;
+  /** The result text for a failure detected outside a tool (an unreadable call). */
+  errorText(message: string): string;
 }
+
+/** Result strings for failures, as a model profile words them: `{name}`, `{message}`. */
+export interface ToolErrorTemplates {
+  unknownTool: string;
+  invalidArguments: string;
+  toolError: string;
+}
+
+/** The training dialect's wording (model-dialect.md section 6). */
+export const TRAINING_ERROR_TEMPLATES: ToolErrorTemplates = {
+  unknownTool: '<tool_use_error>Error: No such tool available: {name}</tool_use_error>',
+  invalidArguments: '<tool_use_error>{message}</tool_use_error>',
+  toolError: '<tool_use_error>{message}</tool_use_error>',
+};
+
+/** A profile's tool with the argument names the model may write instead of the schema's. */
+export type ToolboxTool = ProfileTool & { aliases?: Readonly<Record<string, string>> };
 
 export interface ToolboxOptions {
   /** Directories the file tools may touch; the first is the working directory. */
@@ -37,6 +57,14 @@ export interface ToolboxOptions {
   runSubagent?: SubagentRunner;
   /** Restricts the tools to these names (sub-agent definitions). */
   only?: readonly string[];
+  /** A model profile's tools, in its order; default the Claude Code set of the training prompt. */
+  tools?: readonly ToolboxTool[];
+  caps?: FastContextCaps;
+  errors?: ToolErrorTemplates;
+}
+
+function fill(template: string, values: { name?: string; message?: string }): string {
+  return template.replace(/\{(name|message)\}/g, (whole, key: 'name' | 'message') => values[key] ?? whole);
 }
 
 export function wrapToolUseError(message: string): string {
@@ -47,14 +75,22 @@ export function createToolbox(options: ToolboxOptions): Toolbox {
   const policy = createPathPolicy(options.roots);
   const readState = new FileReadState();
   const searcher = options.searcher ?? 'auto';
-  const all = buildTools({ policy, readState, searcher, sandbox: options.sandbox, runSubagent: options.runSubagent }).filter((tool) => tool.readOnly || options.allowWrite);
+  const deps = { policy, readState, searcher, sandbox: options.sandbox, runSubagent: options.runSubagent, caps: options.caps };
+  const built = options.tools ? buildProfileTools(options.tools, deps) : buildTools(deps);
+  const all = built.filter((tool) => tool.readOnly || options.allowWrite);
   const selected = options.only ? all.filter((tool) => options.only?.includes(tool.name)) : all;
-  return toolboxOf(policy, selected);
+  const aliases = new Map((options.tools ?? []).filter((tool) => tool.aliases).map((tool) => [tool.name, tool.aliases ?? {}]));
+  return toolboxOf(policy, selected, { errors: options.errors, aliases });
 }
 
 /** A toolbox over an explicit list of tools (tests, sub-agents). */
-export function toolboxOf(policy: PathPolicy, list: readonly AnyTool[]): Toolbox {
+export function toolboxOf(
+  policy: PathPolicy,
+  list: readonly AnyTool[],
+  options: { errors?: ToolErrorTemplates; aliases?: ReadonlyMap<string, Readonly<Record<string, string>>> } = {},
+): Toolbox {
   const tools = new Map(list.map((tool) => [tool.name, tool]));
+  const errors = options.errors ?? TRAINING_ERROR_TEMPLATES;
   return {
     policy,
     tools,
@@ -65,11 +101,29 @@ export function toolboxOf(policy: PathPolicy, list: readonly AnyTool[]): Toolbox
         parameters: z.toJSONSchema(tool.schema) as Record<string, unknown>,
         use: tool.promptUse,
       })),
-    execute: (call, signal) => executeToolCall(tools, call, signal),
+    execute: (call, signal) => executeToolCall(tools, withAliases(call, options.aliases?.get(call.name)), signal, errors),
+    errorText: (message) => fill(errors.toolError, { message }),
   };
 }
 
-export async function executeToolCall(tools: ReadonlyMap<string, AnyTool>, call: ToolCall, signal: AbortSignal): Promise<ToolExecution> {
+/** Renames aliased arguments to the schema's names (an argument given under both keeps the schema's). */
+function withAliases(call: ToolCall, aliases: Readonly<Record<string, string>> | undefined): ToolCall {
+  if (!aliases) return call;
+  const renamed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(call.arguments)) {
+    const target = aliases[key];
+    if (target !== undefined && !(target in call.arguments)) renamed[target] = value;
+    else renamed[key] = value;
+  }
+  return { ...call, arguments: renamed };
+}
+
+export async function executeToolCall(
+  tools: ReadonlyMap<string, AnyTool>,
+  call: ToolCall,
+  signal: AbortSignal,
+  errors: ToolErrorTemplates = TRAINING_ERROR_TEMPLATES,
+): Promise<ToolExecution> {
   const started = performance.now();
   const done = (output: string, isError: boolean, truncated = false): ToolExecution => ({
     output,
@@ -78,17 +132,18 @@ export async function executeToolCall(tools: ReadonlyMap<string, AnyTool>, call:
     truncated,
   });
   const tool = tools.get(call.name);
-  if (!tool) return done(wrapToolUseError(`Error: No such tool available: ${call.name}`), true);
+  const toolError = (message: string) => fill(errors.toolError, { message });
+  if (!tool) return done(fill(errors.unknownTool, { name: call.name }), true);
   const validation = validateArguments(tool.name, tool.schema, call.arguments);
-  if (!validation.ok) return done(wrapToolUseError(validation.message), true);
-  if (signal.aborted) return done(wrapToolUseError('Error: the request was cancelled before this tool ran'), true);
+  if (!validation.ok) return done(fill(errors.invalidArguments, { name: tool.name, message: validation.message }), true);
+  if (signal.aborted) return done(toolError('Error: the request was cancelled before this tool ran'), true);
   try {
     const result = await tool.run(validation.value, { signal });
     const output = truncateResult(result.output, tool.sizeCap, tool.truncationHint ?? 'Narrow the request to see the rest.');
     return done(output, result.isError, output.length !== result.output.length);
   } catch (error) {
-    if (error instanceof ToolUseError) return done(wrapToolUseError(error.message), true);
+    if (error instanceof ToolUseError) return done(toolError(error.message), true);
     const message = error instanceof Error ? error.message : String(error);
-    return done(wrapToolUseError(`Error: ${message}`), true);
+    return done(toolError(`Error: ${message}`), true);
   }
 }

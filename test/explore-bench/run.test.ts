@@ -129,11 +129,23 @@ describe('loco bench run on tqdm', { skip: TQDM_SKIP, timeout: 600_000 }, () => 
     // A leftover is reused when a task of its commit is still unanswered; which ones are
     // depends on when the kill landed, so the expectation is computed from what is there.
     const answered = new Set((await answers('bm25-kill')).map((name) => name.replace(/\.md$/, '')));
-    const stillNeeded = new Set(tasks.filter((task) => !answered.has(task.id)).map((task) => task.commit.slice(0, 12)));
-    const reusable = left.filter((name) => stillNeeded.has(name)).length;
+    const stillNeeded = new Map(tasks.filter((task) => !answered.has(task.id)).map((task) => [task.commit.slice(0, 12), task.commit]));
+    // Complete leftovers only: one killed while fetching or checking out is made again.
+    const complete = (name: string): boolean => {
+      try {
+        return git(path.join(file('bm25-kill'), '.checkouts', name, 'tqdm'), 'rev-parse', 'HEAD').trim() === stillNeeded.get(name);
+      } catch {
+        return false;
+      }
+    };
+    const reusable = left.filter((name) => stillNeeded.has(name) && complete(name)).length;
     const rerun = await runCli(['bench', 'run', 'tasks.jsonl', '--out', 'bm25-kill', '--backend', 'baseline:bm25'], { cwd: work.root });
     assert.equal(rerun.code, 0, rerun.stderr);
     if (reusable > 0) assert.match(rerun.stdout, /, [1-9]\d* reused from a killed run/);
+    // Every commit still needed got exactly one checkout: made now, or reused.
+    const counts = /checkouts: (\d+) made(?:, (\d+) reused from a killed run)?/.exec(rerun.stdout);
+    assert.ok(counts, rerun.stdout);
+    assert.equal(Number(counts[1]) + Number(counts[2] ?? 0), stillNeeded.size, rerun.stdout);
     assert.equal(worktrees(), 1);
     assert.equal(existsSync(path.join(file('bm25-kill'), '.checkouts')), false);
     assert.deepEqual(await answers('bm25-kill'), await answers('bm25'));

@@ -15,6 +15,8 @@ export interface TinyGgufOptions {
   seed?: number;
   /** `qwen3.context_length` (default 4096). */
   contextLength?: number;
+  /** `general.name` (default `loco-tiny-test-seed-<seed>`). */
+  name?: string;
 }
 
 /** The special tokens in Qwen's order, with GGUF token types: 3 control, 4 user-defined. */
@@ -207,7 +209,7 @@ export function buildTinyGguf(options: TinyGgufOptions = {}): Buffer {
   const u32 = (value: number): MetadataValue => ({ type: ValueType.Uint32, value });
   const metadata: [string, MetadataValue][] = [
     ['general.architecture', { type: ValueType.String, value: 'qwen3' }],
-    ['general.name', { type: ValueType.String, value: `loco-tiny-test-seed-${seed}` }],
+    ['general.name', { type: ValueType.String, value: options.name ?? `loco-tiny-test-seed-${seed}` }],
     ['general.alignment', u32(ALIGNMENT)],
     ['general.file_type', u32(0)],
     ['qwen3.context_length', u32(contextLength)],

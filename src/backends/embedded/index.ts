@@ -3,7 +3,7 @@
 export { createEmbeddedBackend } from './backend.js';
 export { DEFAULT_MAX_CONTEXT, defaultThreads } from './engine.js';
 export { DEFAULT_GRAMMAR_LIMITS, jsonSchemaGrammar, toolCallGrammar, type GrammarLimits } from './json-grammar.js';
-export { checkModelFile } from './model-file.js';
+export { checkModelFile, ggufModelNames } from './model-file.js';
 export {
   DEFAULT_SEQUENCES,
   type EmbeddedBackend,

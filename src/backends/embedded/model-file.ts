@@ -59,3 +59,18 @@ export function loadFailure(file: string, error: unknown, recentLog: readonly st
   const detail = log === '' ? message : `${message} (llama.cpp: ${log.slice(-400)})`;
   return new LocoError('config', `cannot load the model ${file}: ${detail}: check the file is a complete GGUF (a partial download?), or ${FIX}`, { cause: error });
 }
+
+/**
+ * The names a GGUF gives its model (`general.name`, `general.basename`), read from the header
+ * only; none when the file cannot be read (loading it later reports why).
+ */
+export async function ggufModelNames(file: string): Promise<string[]> {
+  try {
+    const { readGgufFileInfo } = await import('node-llama-cpp');
+    const info = await readGgufFileInfo(file, { readTensorInfo: false, logWarnings: false });
+    const general = info.metadata?.general;
+    return [general?.name, general?.basename].filter((name): name is string => typeof name === 'string' && name !== '');
+  } catch {
+    return [];
+  }
+}
