@@ -2,18 +2,14 @@
 // playwright-core) loads it from disk; no console error, no request beyond the file, the
 // drop table and the three charts drawn from the build's own stats.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { runCli } from '../support/run-cli.js';
-import { skipUnless } from '../support/required-tools.js';
+import { chromiumSkip, withReportPage } from '../support/chromium.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
 import { CONVERSATION_VERSION, type Conversation } from '../../src/distill/conversation.js';
 
-const CHROMIUM = process.env.LOCO_CHROMIUM ?? '/usr/bin/chromium';
 
 let tree: TempTree;
 let out: string;
@@ -45,35 +41,14 @@ before(async () => {
 });
 after(() => tree.cleanup());
 
-test('the build report renders in headless Chromium, offline, with its table and charts', { skip: skipUnless(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install chromium)`), timeout: 120_000 }, async () => {
-  const { chromium } = await import('playwright-core');
-  const profile = await mkdtemp(path.join(os.tmpdir(), 'loco-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1000, height: 800 },
-  });
-  try {
-    const page = await context.newPage();
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('request', (request) => requests.push(request.url()));
-    const file = path.join(out, 'report.html');
-    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+test('the build report renders in headless Chromium, offline, with its table and charts', { skip: chromiumSkip(), timeout: 120_000 }, async () => {
+  await withReportPage(path.join(out, 'report.html'), async ({ page, problems, requests, url }) => {
     assert.equal(await page.title(), 'loco distill report');
     assert.equal(await page.locator('#tool-chart rect').count(), 3, 'one bar per tool kept: Grep, Read, Glob');
     assert.equal(await page.locator('#turns-chart rect').count(), 1);
     assert.equal(await page.locator('#tokens-chart rect').count(), 1);
     assert.match(await page.locator('#dropped').innerText(), /shape\s+calls a tool outside the explorer set\s+1/);
     assert.deepEqual(problems, []);
-    assert.deepEqual(requests, [pathToFileURL(file).href]);
-  } finally {
-    await context.close();
-    await rm(profile, { recursive: true, force: true });
-  }
+    assert.deepEqual(requests, [url]);
+  });
 });
