@@ -13,6 +13,7 @@ import { readJsonlLines, createAtomicJsonlWriter } from './jsonl.js';
 import { checkReadable } from './build.js';
 import { readOnlyToolNames } from './filters.js';
 import { trainingResultText } from './render.js';
+import { seededRandom } from '../random.js';
 
 export interface EvalSetOptions {
   input: string;
@@ -35,18 +36,6 @@ export interface EvalSetResult {
   /** Conversations from a training repository (never sampled). */
   trainingRepo: number;
   badLines: number;
-}
-
-/** Mulberry32: small, seeded, good enough to pick cut points. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type OpenAIShape = Record<string, unknown>;

@@ -2,12 +2,11 @@
 // remote (one streamed, one not); DIR then holds one trace of the whole conversation, with no
 // key in it, and `loco distill import DIR` reads it as one conversation.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { CLI, runCli } from '../support/run-cli.js';
+import { runCli, startListeningCli } from '../support/run-cli.js';
 import { startFakeAnthropic, type RecordedRequest } from '../proxy/fake-anthropic.js';
 import { conversationSchema } from '../../src/distill/conversation.js';
 
@@ -28,23 +27,8 @@ test('--record writes each conversation the remote answered as a trace distill i
       ? { message: { content: [{ type: 'text', text: 'Routing lives in src/router.ts.' }] } }
       : { message: { content: [{ type: 'text', text: 'Searching.' }, { type: 'tool_use', id: 'toolu_1', name: 'Grep', input: { pattern: 'route' } }] } },
   );
-  const child = spawn(process.execPath, [CLI, 'proxy', '--port', '0', '--local', `fake:${script}`, '--remote', remote.url, '--record', records, '--log', path.join(dir, 'log.jsonl')], {
-    env: { ...process.env, LOCO_BACKEND: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line: ${stderr}`)), 20_000);
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-      if (found) {
-        clearTimeout(timer);
-        resolve(found[1]);
-      }
-    });
-    child.on('exit', () => reject(new Error(`exited early: ${stderr}`)));
-  });
+  const server = await startListeningCli(['proxy', '--port', '0', '--local', `fake:${script}`, '--remote', remote.url, '--record', records, '--log', path.join(dir, 'log.jsonl')]);
+  const { child, url } = server;
   const system = 'You are a coding agent.\nWorking directory: /repos/shop';
   const question = { role: 'user', content: 'Where is routing done?' };
   const ask = async (messages: unknown[], stream: boolean): Promise<string> => {
@@ -70,14 +54,14 @@ test('--record writes each conversation the remote answered as a trace distill i
   } finally {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
-    assert.equal(await exited, 0, stderr);
+    assert.equal(await exited, 0, server.stderr());
     await remote.close();
   }
   try {
     const files = await readdir(records);
     assert.equal(files.length, 1, `one conversation: ${files.join(', ')}`);
     const trace = await readFile(path.join(records, files[0]), 'utf8');
-    assert.ok(!trace.includes(KEY) && !stderr.includes(KEY), 'no key in the record');
+    assert.ok(!trace.includes(KEY) && !server.stderr().includes(KEY), 'no key in the record');
     assert.ok(!trace.includes(READ_SECRET) && trace.includes('[REDACTED:env-value]'), 'a secret a tool read is scrubbed before it reaches the disk');
     const out = path.join(dir, 'conversations.jsonl');
     const imported = await runCli(['distill', 'import', records, '--out', out]);

@@ -1,12 +1,11 @@
 // `loco proxy` as a user runs it: starts, prints where it listens, serves, logs JSONL on
 // stderr, stops on SIGTERM; bad flags fail with a message naming the fix.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CLI, runCli } from '../support/run-cli.js';
+import { runCli, startListeningCli } from '../support/run-cli.js';
 import { startFakeAnthropic } from './fake-anthropic.js';
 
 describe('loco proxy (CLI)', () => {
@@ -16,25 +15,8 @@ describe('loco proxy (CLI)', () => {
     await writeFile(script, `${JSON.stringify({ type: 'assistant', text: 'Local hello.' })}\n`);
     const logFile = path.join(dir, 'requests.jsonl');
     const remote = await startFakeAnthropic(() => ({ message: { content: [{ type: 'text', text: 'Cloud hello.' }] } }));
-    const child = spawn(process.execPath, [CLI, 'proxy', '--port', '0', '--local', `fake:${script}`, '--remote', remote.url, '--log', logFile], {
-      env: { ...process.env, LOCO_BACKEND: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line: ${stderr}`)), 20_000);
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-        const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-        if (found) {
-          clearTimeout(timer);
-          resolve(found[1]);
-        }
-      });
-      child.on('exit', () => reject(new Error(`exited early: ${stderr}`)));
-    });
+    const server = await startListeningCli(['proxy', '--port', '0', '--local', `fake:${script}`, '--remote', remote.url, '--log', logFile]);
+    const { child, url } = server;
     try {
       const ask = (model: string) =>
         fetch(`${url}/v1/messages`, {
@@ -49,14 +31,14 @@ describe('loco proxy (CLI)', () => {
     } finally {
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
-      assert.equal(await exited, 0, stderr);
+      assert.equal(await exited, 0, server.stderr());
       await remote.close();
     }
-    assert.equal(stdout, '');
+    assert.equal(server.stdout(), '');
     const lines = (await readFile(logFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { route: string; status: number });
     assert.deepEqual(lines.map((line) => [line.route, line.status]), [['local', 200], ['remote', 200]]);
     assert.ok(!(await readFile(logFile, 'utf8')).includes('sk-secret-client-key'));
-    assert.match(stderr, /stopping/);
+    assert.match(server.stderr(), /stopping/);
   });
 
   it('fails with a message naming the fix for bad flags', async () => {
