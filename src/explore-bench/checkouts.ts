@@ -8,29 +8,13 @@
 // so no live run uses them) reuses one that is its own repository, clean at the right commit,
 // and removes the rest. The explorer never writes: its tools are read-only
 // (allowWrite false, a read-only Bash sandbox), so a reused checkout is as git made it.
-import { execFile } from 'node:child_process';
 import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { LocoError } from '../errors.js';
-
-const execFileAsync = promisify(execFile);
+import { git, gitQuiet } from './git.js';
 
 /** The folder inside --out that holds the checkouts. */
 export const CHECKOUTS_DIR = '.checkouts';
-
-async function git(cwd: string, args: readonly string[]): Promise<string> {
-  const { stdout } = await execFileAsync('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return stdout;
-}
-
-async function gitQuiet(cwd: string, args: readonly string[]): Promise<string | undefined> {
-  try {
-    return (await git(cwd, args)).trim();
-  } catch {
-    return undefined;
-  }
-}
 
 export interface CheckoutStats {
   /** Checkouts this run created. */

@@ -16,9 +16,19 @@ export interface GitRepo {
   run(args: readonly string[]): Promise<string>;
 }
 
-async function git(cwd: string, args: readonly string[]): Promise<string> {
+/** Runs git in `cwd` and returns its output; rejects when git fails. */
+export async function git(cwd: string, args: readonly string[]): Promise<string> {
   const { stdout } = await execFileAsync('git', ['-c', 'core.quotePath=false', ...args], { cwd, maxBuffer: MAX_OUTPUT, encoding: 'utf8' });
   return stdout;
+}
+
+/** The trimmed output, or undefined when git fails (a question whose answer may be "no"). */
+export async function gitQuiet(cwd: string, args: readonly string[]): Promise<string | undefined> {
+  try {
+    return (await git(cwd, args)).trim();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Opens the repository at `dir`; history-based work needs its whole history, so a shallow clone is refused. */
