@@ -4,13 +4,13 @@
 // reads them: the main conversation and the Explore sub-agent's, with the sub-agent's Glob and
 // Read calls and their results; `build` then keeps the sub-agent with Read in training form.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { createFakeBackend } from '../../src/backends/fake.js';
 import { conversationSchema } from '../../src/distill/conversation.js';
-import { ensureClaudeCode, runClaudeCode, CLAUDE_CODE_VERSION } from '../support/claude-code.js';
+import { CLAUDE_CODE_VERSION, ensureClaudeCode, runClaudeCode, secretWordProject } from '../support/claude-code.js';
 import { skipUnless } from '../support/required-tools.js';
 import { runCli } from '../support/run-cli.js';
 import { startFakeAnthropic, type FakeAnswer, type RecordedRequest } from '../proxy/fake-anthropic.js';
@@ -46,21 +46,9 @@ describe(`transcripts written by Claude Code ${CLAUDE_CODE_VERSION}`, () => {
   it('import reads the main conversation and the Explore sub-agent, and build keeps the sub-agent', { timeout: 240_000 }, async (t) => {
     const skip = skipUnless(cli !== undefined, `Claude Code ${CLAUDE_CODE_VERSION} (npm install failed or offline)`);
     if (skip) return t.skip(skip);
-    const project = await realpath(await mkdtemp(path.join(tmpdir(), 'loco-distill-project-')));
-    const home = await mkdtemp(path.join(tmpdir(), 'loco-distill-home-'));
+    const { project, home, entries, answer } = await secretWordProject('loco-distill');
     const work = await mkdtemp(path.join(tmpdir(), 'loco-distill-out-'));
-    const notes = path.join(project, 'notes.txt');
-    await writeFile(notes, 'the secret word is pineapple\n');
-    await mkdir(path.join(project, 'src'));
-    await writeFile(path.join(project, 'src', 'app.ts'), 'export const app = 1;\n');
-    const glob = '<tool_call>\n{"name": "Glob", "arguments": {"pattern": "**/*.txt"}}\n</tool_call>';
-    const read = `I found the notes.\n<tool_call>\n{"name": "Read", "arguments": {"file_path": ${JSON.stringify(notes)}}}\n</tool_call>`;
-    const answer = 'The secret word is pineapple (from notes.txt).';
-    const local = createFakeBackend([
-      { type: 'assistant', text: glob, match: 'Find the secret word' },
-      { type: 'assistant', text: read, match: 'notes.txt' },
-      { type: 'assistant', text: answer, match: 'pineapple' },
-    ]);
+    const local = createFakeBackend(entries);
     const remote = await startFakeAnthropic(mainAgent);
     const proxy = await startProxy({ local, remote: remote.url });
     try {

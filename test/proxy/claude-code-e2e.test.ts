@@ -8,12 +8,10 @@
 // ~/.cache/loco/test-tools/claude-code-2.1.112) and skips when it cannot, unless
 // LOCO_REQUIRE_TOOLS is set.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
 import { createFakeBackend } from '../../src/backends/fake.js';
-import { CLAUDE_CODE_VERSION, ensureClaudeCode, firstToolResultText, runClaudeCode } from '../support/claude-code.js';
+import { CLAUDE_CODE_VERSION, ensureClaudeCode, firstToolResultText, runClaudeCode, secretWordProject } from '../support/claude-code.js';
 import { skipUnless } from '../support/required-tools.js';
 import { startFakeAnthropic, type FakeAnswer, type RecordedRequest } from './fake-anthropic.js';
 import { startProxy } from './harness.js';
@@ -39,21 +37,8 @@ describe(`Claude Code ${CLAUDE_CODE_VERSION} through loco proxy`, () => {
   it('runs an Explore sub-agent on the local model: its tool calls are parsed, executed, and the run completes', async (t) => {
     const skip = skipUnless(cli !== undefined, `Claude Code ${CLAUDE_CODE_VERSION} (npm install failed or offline)`);
     if (skip) return t.skip(skip);
-    const project = await mkdtemp(path.join(tmpdir(), 'loco-cc-project-'));
-    const home = await mkdtemp(path.join(tmpdir(), 'loco-cc-home-'));
-    const notes = path.join(project, 'notes.txt');
-    await writeFile(notes, 'the secret word is pineapple\n');
-    await mkdir(path.join(project, 'src'));
-    await writeFile(path.join(project, 'src', 'app.ts'), 'export const app = 1;\n');
-
-    const glob = '<tool_call>\n{"name": "Glob", "arguments": {"pattern": "**/*.txt"}}\n</tool_call>';
-    const read = `I found the notes.\n<tool_call>\n{"name": "Read", "arguments": {"file_path": ${JSON.stringify(notes)}}}\n</tool_call>`;
-    const answer = 'The secret word is pineapple (from notes.txt).';
-    const local = createFakeBackend([
-      { type: 'assistant', text: glob, chunks: glob.match(/[\s\S]{1,7}/g) ?? [glob], match: 'Find the secret word' },
-      { type: 'assistant', text: read, chunks: read.match(/[\s\S]{1,5}/g) ?? [read], match: 'notes.txt' },
-      { type: 'assistant', text: answer, match: 'pineapple' },
-    ]);
+    const { project, home, entries } = await secretWordProject('loco-cc', { chunked: true });
+    const local = createFakeBackend(entries);
     const remote = await startFakeAnthropic(mainAgent);
     const proxy = await startProxy({ local, remote: remote.url });
     try {

@@ -4,10 +4,11 @@
 // ~/.cache/loco/test-tools/claude-code-2.1.112), the same one the proxy's e2e test uses.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { mkdir, mkdtemp, realpath, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { FakeEntry } from '../../src/backends/fake.js';
 
 export const CLAUDE_CODE_VERSION = '2.1.112';
 
@@ -89,4 +90,28 @@ export function firstToolResultText(body: { messages?: unknown }): string | unde
     }
   }
   return undefined;
+}
+
+/**
+ * The end-to-end scenario: a project whose notes.txt holds a secret word, and the scripted
+ * local model of the Explore sub-agent that finds it (Glob, then Read, then the answer).
+ * `chunked` streams the calls in small pieces, so tags split across chunks are exercised.
+ */
+export async function secretWordProject(prefix: string, options: { chunked?: boolean } = {}): Promise<{ project: string; home: string; entries: FakeEntry[]; answer: string }> {
+  const project = await realpath(await mkdtemp(path.join(tmpdir(), `${prefix}-project-`)));
+  const home = await mkdtemp(path.join(tmpdir(), `${prefix}-home-`));
+  const notes = path.join(project, 'notes.txt');
+  await writeFile(notes, 'the secret word is pineapple\n');
+  await mkdir(path.join(project, 'src'));
+  await writeFile(path.join(project, 'src', 'app.ts'), 'export const app = 1;\n');
+  const glob = '<tool_call>\n{"name": "Glob", "arguments": {"pattern": "**/*.txt"}}\n</tool_call>';
+  const read = `I found the notes.\n<tool_call>\n{"name": "Read", "arguments": {"file_path": ${JSON.stringify(notes)}}}\n</tool_call>`;
+  const chunks = (text: string, size: number) => (options.chunked ? { chunks: text.match(new RegExp(`[\\s\\S]{1,${size}}`, 'g')) ?? [text] } : {});
+  const answer = 'The secret word is pineapple (from notes.txt).';
+  const entries: FakeEntry[] = [
+    { type: 'assistant', text: glob, ...chunks(glob, 7), match: 'Find the secret word' },
+    { type: 'assistant', text: read, ...chunks(read, 5), match: 'notes.txt' },
+    { type: 'assistant', text: answer, match: 'pineapple' },
+  ];
+  return { project, home, entries, answer };
 }
