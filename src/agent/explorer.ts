@@ -1,10 +1,10 @@
 // An explorer: the agent loop wired to a toolbox over a directory tree, with Task calls
 // answered by child explorers (depth 1) on the same backend, run in parallel.
 import { randomUUID } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import type { Backend } from '../backends/types.js';
 import { addUsage, DEFAULT_SAMPLING, emptyUsage, type ChatMessage, type Sampling } from '../protocol/messages.js';
+import { workspaceListing } from '../tools/paths.js';
 import { LOCOOPERATOR_PROFILE, QWEN3_TOOLS_PROFILE, renderQuery, renderSystemPrompt, type Profile, type PromptEnvironment } from '../protocol/profile.js';
 import type { SystemPromptStyle } from '../protocol/system-prompt.js';
 import type { SandboxMode } from '../tools/sandbox.js';
@@ -48,21 +48,22 @@ export function explorerProfile(options: Pick<ExplorerOptions, 'profile' | 'prom
   return options.profile ?? (options.promptStyle === 'qwen-tools' ? QWEN3_TOOLS_PROFILE : LOCOOPERATOR_PROFILE);
 }
 
-/** The working environment a system prompt may describe; the directory is listed only when the prompt shows it. */
+/**
+ * The working environment a system prompt may describe, as FastContext's harness fills it:
+ * the OS kind, $SHELL (else bash), and the workspace as `ls` lists it (names in byte order,
+ * no dotfiles), read only when the prompt shows it.
+ */
 async function promptEnvironment(profile: Profile, workspace: string): Promise<PromptEnvironment> {
   let listing: string[] = [];
-  if (profile.systemPrompt.includes('{listing}')) {
-    const entries = await readdir(workspace, { withFileTypes: true }).catch(() => []);
-    listing = entries.map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name)).sort();
-  }
-  return { os: os.type(), shell: process.env.SHELL ?? '/bin/sh', workspace, listing };
+  if (profile.systemPrompt.includes('{listing}')) listing = await workspaceListing(workspace);
+  return { os: os.type(), shell: process.env.SHELL || 'bash', workspace, listing };
 }
 
 export async function explore(question: string, options: ExplorerOptions): Promise<AgentResult> {
   const profile = explorerProfile(options);
   const sampling: Sampling = { ...DEFAULT_SAMPLING, ...profile.sampling, ...options.sampling };
   const toolOptions = { tools: profile.tools, caps: profile.caps, errors: profile.errors };
-  const loopOptions = { finalMessage: profile.finalMessage, parallelCalls: profile.parallelCalls };
+  const loopOptions = { finalMessage: profile.finalMessage, parallelCalls: profile.parallelCalls, turnsLeft: profile.reminders.turnsLeft };
   const environment = await promptEnvironment(profile, options.roots[0]);
   const contextBudget = options.contextBudget ?? DEFAULT_CONTEXT_BUDGET;
   const definition = options.subagent ?? EXPLORER_SUBAGENT;

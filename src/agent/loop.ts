@@ -6,6 +6,7 @@ import { isTurnEnd, streamTurn, type TurnEnd } from '../backends/turn-stream.js'
 import type { Backend } from '../backends/types.js';
 import type { LocoError } from '../errors.js';
 import { addUsage, emptyUsage, type ChatMessage, type Sampling, type Usage } from '../protocol/messages.js';
+import { fillTemplate } from '../protocol/profile.js';
 import { renderToolResults } from '../protocol/tool-call-codec.js';
 import type { Toolbox } from '../tools/toolbox.js';
 import { CallScheduler, callRecord } from './call-scheduler.js';
@@ -26,9 +27,22 @@ export interface AgentLoopOptions {
   conversationId?: string;
   model?: string;
   /** The message asking for the answer at the turn limit; default the training one, appended. */
-  finalMessage?: { text: string; placement: 'append' | 'separate' };
+  finalMessage?: FinalMessage;
   /** False: a turn's calls run one after another. Default true. */
   parallelCalls?: boolean;
+  /** A reminder added after each turn's tool results (a profile's `reminders.turnsLeft`), `{turns_left}` filled in. */
+  turnsLeft?: string;
+}
+
+/**
+ * The turn-limit message: appended to the last user turn, or a message of its own. An
+ * `assistant` one is its own turn to the embedded engine; OpenAI-compatible servers may
+ * instead continue it as a prefill.
+ */
+export interface FinalMessage {
+  text: string;
+  role?: 'user' | 'assistant';
+  placement: 'append' | 'separate';
 }
 
 export const FINAL_TURN_INSTRUCTION =
@@ -104,19 +118,22 @@ export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<A
       { contextBudget: options.contextBudget, lastPromptTokens, replyTokens },
     );
     if (fitted.final) forceFinal = 'context-budget';
-    messages.push({ role: 'user', content: renderToolResults(fitted.outputs) });
+    const reminder = options.turnsLeft === undefined ? '' : `\n${fillTemplate(options.turnsLeft, { turns_left: String(Math.max(0, options.maxTurns - turn)) })}`;
+    messages.push({ role: 'user', content: renderToolResults(fitted.outputs) + reminder });
   }
 }
 
 /**
- * Adds an instruction to the last user turn (turns alternate), or as a user turn of its own
- * (`separate`, as harnesses that send tool results as `tool` messages do).
+ * Adds an instruction to the last user turn (turns alternate), or as a message of its own
+ * (`separate`, as harnesses that send tool results as `tool` messages do; always for an
+ * assistant-role one).
  */
-function appendInstruction(messages: ChatMessage[], message: { text: string; placement: 'append' | 'separate' }): void {
+function appendInstruction(messages: ChatMessage[], message: FinalMessage): void {
   const instruction = message.text;
+  const role = message.role ?? 'user';
   const last = messages[messages.length - 1];
-  if (message.placement === 'separate') {
-    if (!(last?.role === 'user' && last.content === instruction)) messages.push({ role: 'user', content: instruction });
+  if (message.placement === 'separate' || role === 'assistant') {
+    if (!(last?.role === role && last.content === instruction)) messages.push({ role, content: instruction });
     return;
   }
   if (last?.role === 'user') {

@@ -68,9 +68,14 @@ export async function openExplorerBackend(
 export async function explorerProfileOf(resolved: { specs: string[] | undefined; config: Readonly<AskConfig> }): Promise<Profile> {
   const { specs, config } = resolved;
   // --prompt-style qwen-tools is the qwen3-tools profile, as it was before profiles.
-  return chooseProfile(config.profile ?? (config.promptStyle === 'qwen-tools' ? 'qwen3-tools' : undefined), async () => {
-    const names: (string | undefined)[] = [config.model];
-    for (const spec of specs ?? (config.backend ? [config.backend] : [])) {
+  return profileForModel(config.profile ?? (config.promptStyle === 'qwen-tools' ? 'qwen3-tools' : undefined), config.model, specs ?? (config.backend ? [config.backend] : []));
+}
+
+/** `reference` when given, else the profile the model id and backend specs (and their GGUF metadata) suggest. */
+export function profileForModel(reference: string | undefined, model: string | undefined, specs: readonly string[]): Promise<Profile> {
+  return chooseProfile(reference, async () => {
+    const names: (string | undefined)[] = [model];
+    for (const spec of specs) {
       names.push(spec);
       if (spec.startsWith('gguf:')) names.push(...(await ggufModelNames(spec.slice('gguf:'.length))));
     }

@@ -4,11 +4,12 @@
 // fallback notes and (without --log) the JSONL request log; stdout stays empty.
 import type { Command } from 'commander';
 import { createBackendFromSpec } from '../backends/spec.js';
-import { loadProxyConfig, type ProxyFlags } from '../proxy/config.js';
+import { loadProxyConfig, LOOPBACK_HOSTS, type ProxyFlags } from '../proxy/config.js';
 import { createRemoteRecorder } from '../proxy/record.js';
 import { createRequestLog } from '../proxy/request-log.js';
 import { startProxyServer } from '../proxy/server.js';
 import type { CommandIo } from './io.js';
+import { profileForModel } from './explorer-options.js';
 import { defaultBackendSpec } from './model.js';
 
 export interface ProxyCommandIo extends CommandIo {
@@ -22,7 +23,6 @@ export interface ProxyCommandFlags extends ProxyFlags {
   modelsDir?: string;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 function stopped(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -38,8 +38,11 @@ function stopped(signal: AbortSignal): Promise<void> {
 }
 
 export async function runProxy(flags: ProxyCommandFlags, io: CommandIo): Promise<number> {
-  const config = await loadProxyConfig(flags, io.env);
-  const spec = config.local.backend ?? (await defaultBackendSpec({ modelsDir: flags.modelsDir, pull: flags.pull !== false }, io));
+  const loaded = await loadProxyConfig(flags, io.env);
+  const spec = loaded.local.backend ?? (await defaultBackendSpec({ modelsDir: flags.modelsDir, pull: flags.pull !== false }, io));
+  // The profile is known once the model is: --profile, else what its name suggests.
+  const profile = await profileForModel(loaded.local.profileReference, loaded.local.model, [spec]);
+  const config = Object.freeze({ ...loaded, local: { ...loaded.local, profile } });
   const local = await createBackendFromSpec(spec, { model: config.local.model, apiKey: io.env.LOCO_API_KEY ?? io.env.OPENAI_API_KEY, contextSize: config.local.contextSize });
   const log = createRequestLog(config.log, io.stderr);
   let server;
@@ -52,9 +55,9 @@ export async function runProxy(flags: ProxyCommandFlags, io: CommandIo): Promise
     throw error;
   }
   const key = config.remote.apiKeyEnv ? `, key from $${config.remote.apiKeyEnv}` : ", each client's own key";
-  io.stderr.write(`loco proxy: listening on ${server.url} (local: ${local.info.description}; remote: ${config.remote.url}${key})\n`);
+  io.stderr.write(`loco proxy: listening on ${server.url} (local: ${local.info.description}, profile ${profile.name}; remote: ${config.remote.url}${key})\n`);
   io.stderr.write(`loco proxy: run Claude Code with ANTHROPIC_BASE_URL=${server.url}; stats at ${server.url}/\n`);
-  if (!LOOPBACK.has(config.host)) io.stderr.write(`loco proxy: warning: listening on ${config.host}, reachable from the network; anyone who can reach it can spend the remote key\n`);
+  if (!LOOPBACK_HOSTS.has(config.host)) io.stderr.write(`loco proxy: warning: listening on ${config.host}, reachable from the network; anyone who can reach it can spend the remote key\n`);
   await stopped(io.signal);
   io.stderr.write('loco proxy: stopping\n');
   await server.close();
@@ -74,6 +77,8 @@ export function registerProxyCommand(program: Command, io: ProxyCommandIo): void
     .option('--remote <url>', 'Anthropic API base URL (default https://api.anthropic.com)')
     .option('--remote-key-env <name>', "environment variable holding the remote API key; it replaces the clients' own keys")
     .option('-m, --model <name>', 'model name to ask the local backend for; env LOCO_MODEL')
+    .option('--profile <name|file>', 'model profile the local model is spoken to in: locooperator, qwen3-tools, fastcontext, or a profile JSON file; env LOCO_PROFILE; default from the model name')
+    .option('--max-turns <n>', "assistant turns a conversation may take locally before the remote answers it (default: the profile's)")
     .option('--log <file>', 'append the JSONL request log to this file (default: stderr)')
     .option('--record <dir>', 'write each conversation the remote answered as a loco trace in <dir> (for `loco distill import`; no header or key is ever written)')
     .option('--models-dir <dir>', 'where models are cached (env LOCO_MODELS_DIR; default ~/.cache/loco/models)')

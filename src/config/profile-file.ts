@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { LocoError } from '../errors.js';
 import { BUILTIN_PROFILES, profileNameForModel, profileSchema, type Profile } from '../protocol/profile.js';
-import { TOOL_IMPLEMENTATIONS } from '../tools/catalog.js';
+import { implementationArguments, TOOL_IMPLEMENTATIONS } from '../tools/catalog.js';
 
 const NAMES = [...BUILTIN_PROFILES.keys()].join(', ');
 
@@ -33,7 +33,21 @@ export function parseProfile(value: unknown, source: string): Profile {
     if (!Object.hasOwn(TOOL_IMPLEMENTATIONS, tool.implementation)) {
       throw new LocoError('usage', `profile ${source}: tools.${index}.implementation: unknown implementation "${tool.implementation}" (one of ${Object.keys(TOOL_IMPLEMENTATIONS).join(', ')})`);
     }
+    // The schema the model is shown must use the implementation's argument names (aliases cover others).
+    const accepted = implementationArguments(tool.implementation) ?? [];
+    const properties = tool.parameters?.properties;
+    for (const name of properties !== null && typeof properties === 'object' ? Object.keys(properties) : []) {
+      if (!accepted.includes(name)) {
+        throw new LocoError('usage', `profile ${source}: tools.${index}.parameters.properties.${name}: ${tool.implementation} takes no argument "${name}" (it takes ${accepted.join(', ')}); rename it, and list other names the model may write under "aliases"`);
+      }
+    }
+    for (const [alias, target] of Object.entries(tool.aliases ?? {})) {
+      if (!accepted.includes(target)) throw new LocoError('usage', `profile ${source}: tools.${index}.aliases.${alias}: ${tool.implementation} takes no argument "${target}" (it takes ${accepted.join(', ')})`);
+    }
   });
+  const names = parsed.data.tools.map((tool) => tool.name);
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated !== undefined) throw new LocoError('usage', `profile ${source}: tools: the name "${repeated}" is used twice; each tool needs its own name`);
   return Object.freeze(parsed.data);
 }
 

@@ -59,10 +59,20 @@ function trailingReason(rest: string): string {
   return plain.length > MAX_REASON_CHARS ? `${plain.slice(0, MAX_REASON_CHARS - 1)}…` : plain;
 }
 
+// A `<final_answer>` line as FastContext's harness reads it: `path:N` or `path:N-M`, then an optional reason.
+const FINAL_ANSWER_LINE = /^(.+?):(\d+)(?:\s*[-–]\s*(\d+))?(?![\d])\s*(.*)$/;
+
 export function findReferences(answer: string, style: CitationStyle = 'prose'): Candidate[] {
   const block = style === 'final-answer' ? finalAnswerBlock(answer) : undefined;
   const text = block ?? answer;
   const found: Candidate[] = [];
+  if (block !== undefined) {
+    for (const line of block.split('\n')) {
+      const match = FINAL_ANSWER_LINE.exec(line.trim().replace(/^[-*]\s+/, '').replace(/`/g, ''));
+      if (match) found.push({ path: match[1], start: Number(match[2]), end: match[3] === undefined ? undefined : Number(match[3]), reason: trailingReason(match[4]) });
+    }
+    return found;
+  }
   for (const line of text.split('\n')) {
     for (const match of line.matchAll(REFERENCE)) {
       const start = Number(match[2]);

@@ -16,13 +16,15 @@
 //   (same arguments). History is rendered with the model's name and its calls are mapped back.
 import type { ChatMessage, ToolCall } from './messages.js';
 import type { AnthropicMessage, AnthropicTool, ContentBlock, CountTokensRequest } from './anthropic-messages.js';
+import { bindClientTools, TOOL_ALIASES, toTrainingReadFormat, type ClientBinding } from './client-binding.js';
+import { LOCOOPERATOR_PROFILE, renderSystemPrompt, type Profile, type PromptEnvironment } from './profile.js';
 import { buildSystemPrompt, qwenToolsSection, trainingSystemPrompt, type PromptTool, type ToolSignature } from './system-prompt.js';
 import { renderAssistantTurn, renderToolResults } from './tool-call-codec.js';
 
+export { TOOL_ALIASES, toTrainingReadFormat };
+
 export type LocalSystemPrompt = 'auto' | 'training' | 'qwen-tools' | 'client';
 
-/** Model name -> the client tool it stands for, when the client lacks the model's name. */
-export const TOOL_ALIASES: Readonly<Record<string, string>> = Object.freeze({ Task: 'Agent' });
 
 const BILLING_LINE = /^x-anthropic-billing-header:/;
 export const IMAGE_NOTE = '[image omitted: the local model reads text only]';
@@ -31,6 +33,8 @@ export interface DialectConversion {
   messages: ChatMessage[];
   /** The request's client tools, under the model's names. */
   tools: ToolSignature[];
+  /** How model calls map back onto the client's tools. */
+  binding: ClientBinding;
   /** Assistant turns in the history (consecutive assistant messages count once). */
   assistantTurns: number;
   /** The request ends on an assistant turn to be continued (prefill). */
@@ -41,14 +45,6 @@ export interface DialectConversion {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The name the model knows for a client tool (`Agent` -> `Task` when the client has no `Task`). */
-function modelToolName(name: string, clientNames: ReadonlySet<string>): string {
-  for (const [modelName, clientName] of Object.entries(TOOL_ALIASES)) {
-    if (name === clientName && !clientNames.has(modelName)) return modelName;
-  }
-  return name;
 }
 
 /** The client tool a model call names: itself, or its alias when only the alias exists. */
@@ -71,13 +67,25 @@ export function systemText(system: CountTokensRequest['system']): string {
     .join('\n\n');
 }
 
-function systemPromptFor(strategy: LocalSystemPrompt, clientSystem: string, tools: readonly ToolSignature[], trainingTools: readonly PromptTool[]): string {
-  const effective = strategy === 'auto' ? (tools.length > 0 ? 'training' : 'client') : strategy;
+/**
+ * The working environment a profile's prompt describes, as far as a client's system prompt
+ * says it (Claude Code's `<env>` block: `Working directory:`, `Platform:`); the listing is
+ * the caller's to add.
+ */
+export function clientEnvironment(clientSystem: string): PromptEnvironment {
+  const field = (name: string): string | undefined => new RegExp(`^\\s*${name}:\\s*(.+?)\\s*$`, 'm').exec(clientSystem)?.[1];
+  const platform = field('Platform');
+  const os = platform === undefined ? 'Linux' : ({ linux: 'Linux', darwin: 'Darwin', win32: 'Windows' } as Record<string, string>)[platform] ?? platform;
+  return { os, shell: field('Shell') ?? 'bash', workspace: field('Working directory') ?? '', listing: [] };
+}
+
+function systemPromptFor(strategy: LocalSystemPrompt, clientSystem: string, binding: ClientBinding, profile: Profile, environment: PromptEnvironment): string {
+  const { tools } = binding;
+  const effective = strategy === 'auto' ? (tools.length > 0 ? 'profile' : 'client') : strategy;
   if (effective === 'client') return tools.length > 0 ? [clientSystem, qwenToolsSection(tools)].filter((part) => part !== '').join('\n\n') : clientSystem;
   if (effective === 'qwen-tools') return buildSystemPrompt('qwen-tools', tools);
-  const names = tools.map((tool) => tool.name);
-  const known = trainingTools.filter((tool) => names.includes(tool.name));
-  return trainingSystemPrompt(known.length > 0 ? known : names.map((name) => ({ name })));
+  if (effective === 'training') return trainingSystemPrompt(binding.listed);
+  return renderSystemPrompt(profile, tools, environment, binding.listed);
 }
 
 type ToolResultBlock = Extract<ContentBlock, { type: 'tool_result' }>;
@@ -91,25 +99,25 @@ function attachmentNote(block: { type: string }, counters: Counters): string {
   return block.type === 'image' ? IMAGE_NOTE : `[${block.type} omitted: the local model reads text only]`;
 }
 
-/**
- * Claude Code's Read numbers lines as `N\t`; the model was trained on `{N:>6}→` (U+2192).
- * Rewrites the line-number prefixes of a Read result into the training form.
- */
-export function toTrainingReadFormat(text: string): string {
-  return text.replace(/^ *(\d+)\t/gm, (_match, number: string) => `${number.padStart(6)}→`);
+interface Conversion {
+  binding: ClientBinding;
+  counters: Counters;
+  /** tool_use id -> the client's call, so results can be shown in the form the model was trained on. */
+  calls: Map<string, { name: string; input: Record<string, unknown> }>;
 }
 
-function toolResultText(block: ToolResultBlock, toolNames: ReadonlyMap<string, string>, counters: Counters): string {
+function toolResultText(block: ToolResultBlock, conversion: Conversion): string {
   const { content } = block;
   let text: string;
   if (content === undefined) text = '';
   else if (typeof content === 'string') text = content;
   else {
     text = content
-      .map((part) => (part.type === 'text' && typeof part.text === 'string' ? part.text : attachmentNote(part, counters)))
+      .map((part) => (part.type === 'text' && typeof part.text === 'string' ? part.text : attachmentNote(part, conversion.counters)))
       .join('\n');
   }
-  return toolNames.get(block.tool_use_id) === 'Read' && block.is_error !== true ? toTrainingReadFormat(text) : text;
+  const call = conversion.calls.get(block.tool_use_id);
+  return call ? conversion.binding.resultText(call.name, call.input, text, block.is_error === true) : conversion.binding.clientText(text);
 }
 
 /** A message's text for the model, tool results left out (they are placed by `orderToolResults`). */
@@ -149,15 +157,19 @@ export function orderToolResults<T extends { tool_use_id: string }>(callIds: rea
 }
 
 /** One user turn from consecutive non-assistant messages (Anthropic merges them; ChatML alternates). */
-function userGroupTurn(group: readonly AnthropicMessage[], callIds: readonly string[], toolNames: ReadonlyMap<string, string>, counters: Counters): string {
+function userGroupTurn(group: readonly AnthropicMessage[], callIds: readonly string[], conversion: Conversion, query?: (text: string) => string): string {
+  const { binding, counters } = conversion;
   const results = orderToolResults(callIds, group.flatMap((message) => toolResultsOf(message.content)));
-  const texts = group.map((message) => (message.role === 'system' ? systemReminder(message.content) : userText(message.content, counters))).filter((text) => text !== '');
-  const responses = results.map((result) => (result === undefined ? MISSING_RESULT : toolResultText(result, toolNames, counters)));
+  const texts = group
+    .map((message) => binding.clientText(message.role === 'system' ? systemReminder(message.content) : userText(message.content, counters)))
+    .filter((text) => text !== '');
+  const responses = results.map((result) => (result === undefined ? MISSING_RESULT : toolResultText(result, conversion)));
+  const text = query ? query(texts.join('\n\n')) : texts.join('\n\n');
   // All results of one assistant turn in ONE user turn, in call order; the client's text after.
-  return [responses.length > 0 ? renderToolResults(responses) : '', texts.join('\n\n')].filter((part) => part !== '').join('\n');
+  return [responses.length > 0 ? renderToolResults(responses) : '', text].filter((part) => part !== '').join('\n');
 }
 
-function assistantTurn(content: AnthropicMessage['content'], clientNames: ReadonlySet<string>, toolNames: Map<string, string>, callIds: string[], counters: Counters): string {
+function assistantTurn(content: AnthropicMessage['content'], callIds: string[], conversion: Conversion): string {
   if (typeof content === 'string') return content;
   let text = '';
   const calls: ToolCall[] = [];
@@ -165,11 +177,12 @@ function assistantTurn(content: AnthropicMessage['content'], clientNames: Readon
     if (block.type === 'text' && typeof block.text === 'string') text += block.text;
     else if (block.type === 'tool_use') {
       const use = block as Extract<ContentBlock, { type: 'tool_use' }>;
-      toolNames.set(use.id, use.name);
+      const input = isRecord(use.input) ? use.input : {};
+      conversion.calls.set(use.id, { name: use.name, input });
       callIds.push(use.id);
-      calls.push({ name: modelToolName(use.name, clientNames), arguments: isRecord(use.input) ? use.input : {} });
+      calls.push(conversion.binding.toModel(use.name, input));
     } else if (block.type === 'thinking' || block.type === 'redacted_thinking') continue;
-    else text += attachmentNote(block, counters);
+    else text += attachmentNote(block, conversion.counters);
   }
   return calls.length === 0 ? text : renderAssistantTurn(text, calls);
 }
@@ -179,24 +192,36 @@ function systemReminder(content: AnthropicMessage['content']): string {
   return `<system-reminder>\n${text}\n</system-reminder>`;
 }
 
+export interface DialectOptions {
+  /** False (Anthropic `tool_choice: none`): no tools in the prompt or in `tools`. */
+  offerTools?: boolean;
+  /** The model profile the request is rendered for; default locooperator. */
+  profile?: Profile;
+  /** What a profile's prompt says of the workspace; default what the client's system prompt says. */
+  environment?: PromptEnvironment;
+}
+
 /**
  * `trainingTools`: the training prompt's tools in its order (tools/catalog.ts `trainingPromptTools`).
  * `offerTools: false` (Anthropic `tool_choice: none`) leaves the tools out of the system prompt
  * and of `tools`, as `loco serve` does for OpenAI's `none`: the model is not told it can call.
+ * The profile decides the tools' names, schemas and result forms, the reminder policy, the
+ * first turn's wrapper and (with strategy `auto`) the system prompt.
  */
 export function anthropicToDialect(
   request: CountTokensRequest,
   strategy: LocalSystemPrompt,
   trainingTools: readonly PromptTool[],
-  options: { offerTools?: boolean } = {},
+  options: DialectOptions = {},
 ): DialectConversion {
-  const clientNames = clientToolNames(request.tools);
-  const tools: ToolSignature[] = (options.offerTools === false ? [] : (request.tools ?? []))
-    .filter((tool) => tool.input_schema !== undefined)
-    .map((tool) => ({ name: modelToolName(tool.name, clientNames), description: tool.description ?? '', parameters: tool.input_schema ?? {} }));
-  const counters: Counters = { droppedAttachments: 0 };
-  // tool_use id -> tool name, so results can be shown in the form the model was trained on.
-  const toolNames = new Map<string, string>();
+  const profile = options.profile ?? LOCOOPERATOR_PROFILE;
+  const binding = bindClientTools(profile, request.tools, {
+    offerTools: options.offerTools !== false,
+    promptUses: new Map(trainingTools.map((tool) => [tool.name, tool.use])),
+  });
+  const clientSystem = systemText(request.system);
+  const environment = options.environment ?? clientEnvironment(clientSystem);
+  const conversion: Conversion = { binding, counters: { droppedAttachments: 0 }, calls: new Map() };
   const turns: ChatMessage[] = [];
   const push = (role: ChatMessage['role'], content: string): void => {
     const last = turns.at(-1);
@@ -209,7 +234,8 @@ export function anthropicToDialect(
   let group: AnthropicMessage[] = [];
   const flushGroup = (): void => {
     if (group.length === 0) return;
-    push('user', userGroupTurn(group, callIds, toolNames, counters));
+    const query = turns.length === 0 ? (text: string) => binding.query(text, environment.workspace) : undefined;
+    push('user', userGroupTurn(group, callIds, conversion, query));
     group = [];
     callIds = [];
   };
@@ -221,16 +247,17 @@ export function anthropicToDialect(
     // An empty final assistant message (the API accepts one) continues nothing: not a prefill.
     if (index === request.messages.length - 1 && message.content.length === 0) break;
     flushGroup();
-    push('assistant', assistantTurn(message.content, clientNames, toolNames, callIds, counters));
+    push('assistant', assistantTurn(message.content, callIds, conversion));
   }
   flushGroup();
-  const system = systemPromptFor(strategy, systemText(request.system), tools, trainingTools);
+  const system = systemPromptFor(strategy, clientSystem, binding, profile, environment);
   const messages: ChatMessage[] = system === '' ? turns : [{ role: 'system', content: system }, ...turns];
   return {
     messages,
-    tools,
+    tools: binding.tools,
+    binding,
     assistantTurns: turns.filter((turn) => turn.role === 'assistant').length,
     prefill: turns.at(-1)?.role === 'assistant',
-    droppedAttachments: counters.droppedAttachments,
+    droppedAttachments: conversion.counters.droppedAttachments,
   };
 }

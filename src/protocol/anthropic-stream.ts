@@ -36,6 +36,8 @@ export interface StreamEncoderOptions {
   estimatedInputTokens: number;
   /** The client tools the request offers; empty means calls stay text. */
   clientTools: ReadonlySet<string>;
+  /** A model call as the client's tool_use (a profile's names and arguments); default: Task -> Agent only. */
+  toClient?: (modelName: string, args: Record<string, unknown>) => { name: string; input: Record<string, unknown>; known: boolean };
   newToolId?: () => string;
 }
 
@@ -130,8 +132,10 @@ export class AnthropicStreamEncoder {
       this.text(`${TOOL_CALL_OPEN}${raw}${TOOL_CALL_CLOSE}`, events);
       return;
     }
-    const name = clientToolName(modelName, clientTools);
-    if (!clientTools.has(name)) this.report.unknownToolCalls += 1;
+    const mapped = this.options.toClient?.(modelName, input);
+    const name = mapped?.name ?? clientToolName(modelName, clientTools);
+    if (mapped ? !mapped.known : !clientTools.has(name)) this.report.unknownToolCalls += 1;
+    input = mapped?.input ?? input;
     this.report.toolCalls += 1;
     this.closeBlock(events);
     this.pendingWhitespace = '';

@@ -7,7 +7,7 @@
 //   {
 //     "host": "127.0.0.1", "port": 9091,
 //     "local": { "backend": "http://127.0.0.1:8080/v1", "model": "LocoOperator-4B", "contextSize": 16384,
-//                "maxTokens": 4096, "maxTurns": 10, "systemPrompt": "auto",
+//                "maxTokens": 4096, "maxTurns": 10, "systemPrompt": "auto", "profile": "locooperator",
 //                "firstTokenTimeoutMs": 60000, "idleTimeoutMs": 60000,
 //                "sampling": { "temperature": 0.7, "topP": 0.8, "topK": 20 } },
 //     "remote": { "url": "https://api.anthropic.com", "apiKeyEnv": "ANTHROPIC_API_KEY",
@@ -32,6 +32,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { LocoError } from '../errors.js';
 import type { LocalSystemPrompt } from '../protocol/anthropic-dialect.js';
+import type { Profile } from '../protocol/profile.js';
 import type { PinnedSampling } from './local-request.js';
 
 export type RouteTarget = 'local' | 'remote';
@@ -69,6 +70,8 @@ export const proxyFileSchema = z.strictObject({
       maxTokens: positiveInt.optional(),
       maxTurns: positiveInt.optional(),
       systemPrompt: z.enum(['auto', 'training', 'qwen-tools', 'client']).optional(),
+      /** A built-in profile name or a profile file; default the one the model's name suggests. */
+      profile: z.string().min(1).optional(),
       firstTokenTimeoutMs: positiveInt.optional(),
       idleTimeoutMs: positiveInt.optional(),
       /** Pinned sampling: each value set here replaces the client's (the Messages API ranges). */
@@ -112,8 +115,18 @@ export interface LocalSettings {
   /** Overrides the backend's own context size for the overflow check. */
   contextSize?: number;
   maxTokens: number;
-  maxTurns: number;
+  /** Assistant turns served locally before the remote takes over; default the profile's. */
+  maxTurns?: number;
   systemPrompt: LocalSystemPrompt;
+  /** `--profile` / `local.profile`, resolved by the command once the backend is known. */
+  profileReference?: string;
+  /** The model profile requests are rendered for; default locooperator. */
+  profile?: Profile;
+  /**
+   * Whether a profile prompt that shows the workspace listing may read the directory the
+   * client names (only a loopback client can ask, so it lists nothing it could not list itself).
+   */
+  listWorkspace?: boolean;
   firstTokenTimeoutMs: number;
   idleTimeoutMs: number;
   /** Values that replace the client's temperature / top_p / top_k. */
@@ -160,6 +173,8 @@ export interface ProxyFlags {
   remoteKeyEnv?: string;
   model?: string;
   log?: string;
+  profile?: string;
+  maxTurns?: string;
 }
 
 /** Without a config: haiku-class models and sub-agent requests local, everything else remote. */
@@ -179,6 +194,9 @@ export const DEFAULT_PRICING: readonly PriceEntry[] = Object.freeze([
   { pattern: '*haiku-4*', input: 1, output: 5 },
   { pattern: '*haiku*', input: 0.8, output: 4 },
 ]);
+
+/** Addresses only this machine can reach. */
+export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_PORT = 9091;
@@ -226,13 +244,15 @@ export function resolveProxyConfig(file: ProxyFile, flags: ProxyFlags, env: Node
     apiKey = env[keyEnv]?.trim();
     if (!apiKey) throw new LocoError('config', `the remote key variable ${keyEnv} is empty or not set: export ${keyEnv}=<your Anthropic key>, or drop --remote-key-env to forward each client's own key`);
   }
+  const flagTurns = wholeNumberFlag('--max-turns', flags.maxTurns, 1, 200);
   const local: LocalSettings = {
     backend: (flags.local ?? file.local?.backend ?? env.LOCO_BACKEND)?.trim() || undefined,
     model: flags.model ?? file.local?.model ?? (env.LOCO_MODEL?.trim() || undefined),
     contextSize: file.local?.contextSize,
     maxTokens: file.local?.maxTokens ?? 4096,
-    maxTurns: file.local?.maxTurns ?? 10,
+    maxTurns: flagTurns ?? file.local?.maxTurns,
     systemPrompt: file.local?.systemPrompt ?? 'auto',
+    profileReference: flags.profile ?? file.local?.profile ?? (env.LOCO_PROFILE?.trim() || undefined),
     firstTokenTimeoutMs: file.local?.firstTokenTimeoutMs ?? 60_000,
     idleTimeoutMs: file.local?.idleTimeoutMs ?? 60_000,
     sampling: { ...file.local?.sampling },
@@ -249,8 +269,10 @@ export function resolveProxyConfig(file: ProxyFile, flags: ProxyFlags, env: Node
     timeoutMs: file.remote?.timeoutMs ?? 600_000,
   };
   const pricing = [...Object.entries(file.pricing ?? {}).map(([pattern, price]) => ({ pattern, ...price })), ...DEFAULT_PRICING];
+  const host = flags.host ?? file.host ?? '127.0.0.1';
+  local.listWorkspace = LOOPBACK_HOSTS.has(host);
   return Object.freeze({
-    host: flags.host ?? file.host ?? '127.0.0.1',
+    host,
     port: wholeNumberFlag('--port', flags.port, 0, 65_535) ?? file.port ?? DEFAULT_PORT,
     local,
     remote,

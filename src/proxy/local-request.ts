@@ -27,12 +27,12 @@ export interface PinnedSampling {
   topK?: number;
 }
 
-/** The client's sampling, each value unless pinned; the model card's where neither says. */
-export function samplingFor(request: MessagesRequest, pinned: PinnedSampling, maxTokens: number): Sampling {
+/** The client's sampling, each value unless pinned; the profile's (the model card's) where neither says. */
+export function samplingFor(request: MessagesRequest, pinned: PinnedSampling, maxTokens: number, defaults: Omit<Sampling, 'maxTokens'> = DEFAULT_SAMPLING): Sampling {
   return {
-    temperature: pinned.temperature ?? request.temperature ?? DEFAULT_SAMPLING.temperature,
-    topP: pinned.topP ?? request.top_p ?? DEFAULT_SAMPLING.topP,
-    topK: pinned.topK ?? request.top_k ?? DEFAULT_SAMPLING.topK,
+    temperature: pinned.temperature ?? request.temperature ?? defaults.temperature,
+    topP: pinned.topP ?? request.top_p ?? defaults.topP,
+    topK: pinned.topK ?? request.top_k ?? defaults.topK,
     maxTokens,
   };
 }
@@ -72,7 +72,11 @@ export function requiredCallFor(
   return { tools };
 }
 
-/** Calls allowed in one answer: one under `disable_parallel_tool_use`, else no limit. */
+/**
+ * Calls allowed in one answer: one under `disable_parallel_tool_use`, else no limit. (A
+ * profile whose harness runs calls one after another still writes several per turn; the
+ * client decides how to run them.)
+ */
 export function callLimitFor(choice: ToolChoice | undefined): number | undefined {
   return choice !== undefined && choice.type !== 'none' && choice.disable_parallel_tool_use === true ? 1 : undefined;
 }

@@ -6,8 +6,10 @@ import { createHash } from 'node:crypto';
 import { streamTurn, type TurnStreamOptions } from '../backends/turn-stream.js';
 import type { Backend, BackendRequest } from '../backends/types.js';
 import type { ChatMessage, Usage } from '../protocol/messages.js';
-import { anthropicToDialect, clientToolName, clientToolNames } from '../protocol/anthropic-dialect.js';
+import { anthropicToDialect, clientEnvironment, systemText, type DialectConversion } from '../protocol/anthropic-dialect.js';
+import { LOCOOPERATOR_PROFILE } from '../protocol/profile.js';
 import { trainingPromptTools } from '../tools/catalog.js';
+import { workspaceListing } from '../tools/paths.js';
 import type { MessagesRequest } from '../protocol/anthropic-messages.js';
 import { AnthropicStreamEncoder, newAnthropicId } from '../protocol/anthropic-stream.js';
 import type { LocalSettings } from './config.js';
@@ -30,24 +32,39 @@ function estimatedUsage(usage: Usage, promptTokens: number, rawText: string): Us
   return usage.promptTokens > 0 ? usage : { promptTokens, cachedTokens: 0, completionTokens: Math.ceil(rawText.length / 4) };
 }
 
+/**
+ * The request in the model's dialect under the settings' profile. A prompt that shows the
+ * workspace gets the directory the client's system prompt names, listed when settings allow.
+ */
+export async function localConversion(request: Parameters<typeof anthropicToDialect>[0], settings: LocalSettings, offerTools: boolean): Promise<DialectConversion> {
+  const profile = settings.profile ?? LOCOOPERATOR_PROFILE;
+  const environment = clientEnvironment(systemText(request.system));
+  if (settings.listWorkspace === true && environment.workspace !== '' && profile.systemPrompt.includes('{listing}')) {
+    environment.listing = await workspaceListing(environment.workspace);
+  }
+  return anthropicToDialect(request, settings.systemPrompt, trainingPromptTools(), { offerTools, profile, environment });
+}
+
 export async function serveLocal(exchange: Exchange, request: MessagesRequest, backend: Backend, settings: LocalSettings): Promise<LocalOutcome> {
   const { record } = exchange;
+  const profile = settings.profile ?? LOCOOPERATOR_PROFILE;
   const offerTools = offersTools(request.tool_choice);
-  const conversion = anthropicToDialect(request, settings.systemPrompt, trainingPromptTools(), { offerTools });
+  const conversion = await localConversion(request, settings, offerTools);
+  const { binding } = conversion;
   const plan = planLocal(conversion, {
-    maxTurns: settings.maxTurns,
+    maxTurns: settings.maxTurns ?? profile.maxTurns,
     contextSize: settings.contextSize ?? backend.info.contextSize,
     maxTokens: Math.min(request.max_tokens, settings.maxTokens),
   });
   if (isFallback(plan)) return { kind: 'fallback', fallback: plan };
   // With tool_choice none the encoder gets no client tools, so any call stays text.
-  const clientTools = offerTools ? clientToolNames(request.tools) : new Set<string>();
-  const requiredToolCall = requiredCallFor(request.tool_choice, conversion, (name) => clientToolName(name, clientTools), backend.info);
+  const clientTools = offerTools ? new Set(binding.clientNames) : new Set<string>();
+  const requiredToolCall = requiredCallFor(request.tool_choice, conversion, (name) => binding.toClient(name, {}).name, backend.info);
   if (requiredToolCall && 'reason' in requiredToolCall) return { kind: 'fallback', fallback: requiredToolCall };
 
   const backendRequest: BackendRequest = {
     messages: conversion.messages,
-    sampling: samplingFor(request, settings.sampling, plan.maxTokens),
+    sampling: samplingFor(request, settings.sampling, plan.maxTokens, profile.sampling),
     tools: conversion.tools,
     conversationId: conversationIdOf(conversion.messages),
     model: settings.model,
@@ -61,7 +78,7 @@ export async function serveLocal(exchange: Exchange, request: MessagesRequest, b
     firstTokenTimeoutMs: settings.firstTokenTimeoutMs,
     idleTimeoutMs: settings.idleTimeoutMs,
   };
-  const encoder = new AnthropicStreamEncoder({ messageId: newAnthropicId('msg_'), model: request.model, estimatedInputTokens: plan.promptTokens, clientTools });
+  const encoder = new AnthropicStreamEncoder({ messageId: newAnthropicId('msg_'), model: request.model, estimatedInputTokens: plan.promptTokens, clientTools, toClient: binding.toClient });
   const startEvents = encoder.start();
   const output: LocalOutput = request.stream === true ? createSseOutput(exchange, startEvents) : createJsonOutput(exchange, startEvents);
 

@@ -2,15 +2,13 @@
 // locally (falling back to the remote when the local route cannot start) or pass through.
 import type { Backend } from '../backends/types.js';
 import { estimateMessagesTokens } from '../agent/context-budget.js';
-import { trainingPromptTools } from '../tools/catalog.js';
-import { anthropicToDialect } from '../protocol/anthropic-dialect.js';
 import { nestingProblem } from '../protocol/json-depth.js';
 import { countTokensRequestSchema, describeIssues, messagesRequestSchema } from '../protocol/anthropic-messages.js';
 import type { ProxyConfig } from './config.js';
 import { sendError, sendJson, type Exchange } from './exchange.js';
 import type { Fallback } from './fallback.js';
 import { offersTools, toolChoiceIssue } from './local-request.js';
-import { serveLocal } from './local-route.js';
+import { localConversion, serveLocal } from './local-route.js';
 import type { RemoteRecorder } from './record.js';
 import type { RemoteClient } from './remote-client.js';
 import type { RouteDecision, Router } from './routing.js';
@@ -138,7 +136,7 @@ export async function handleCountTokens(exchange: Exchange, raw: Buffer, deps: M
   const parsed = countTokensRequestSchema.safeParse(body);
   if (!parsed.success) return sendError(exchange, 400, describeIssues(parsed.error));
   // The local model's view of the request, estimated as the context budget does.
-  const conversion = anthropicToDialect(parsed.data, deps.config.local.systemPrompt, trainingPromptTools(), { offerTools: offersTools(parsed.data.tool_choice) });
+  const conversion = await localConversion(parsed.data, deps.config.local, offersTools(parsed.data.tool_choice));
   const inputTokens = estimateMessagesTokens(conversion.messages);
   exchange.record.inputTokens = inputTokens;
   sendJson(exchange, 200, { input_tokens: inputTokens }, { 'x-loco-route': 'local' });

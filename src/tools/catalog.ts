@@ -97,3 +97,12 @@ export function trainingPromptTools(): { name: string; use?: string }[] {
 export function promptTools(names: readonly string[]): { name: string; use?: string }[] {
   return names.map((name) => ({ name, use: toolCatalog().get(name)?.promptUse }));
 }
+
+/** The argument names an implementation accepts (its schema's keys), for checking profiles. */
+export function implementationArguments(implementation: string): string[] | undefined {
+  const create = TOOL_IMPLEMENTATIONS[implementation];
+  if (!create) return undefined;
+  const policy: PathPolicy = Object.freeze({ roots: Object.freeze(['/']), cwd: '/' });
+  const tool = create({ policy, readState: new FileReadState(), sandbox: 'allow-list', runSubagent: () => Promise.reject(new Error('never run')) });
+  return tool && Object.keys(tool.schema.shape);
+}

@@ -1,11 +1,14 @@
 // FastContext-1.0-4B's tools, as its released harness shapes them: Read (`path`, `offset`,
 // `limit`) answers a fenced block headed `path:start-end` with `N|text` lines; Glob
 // (`pattern`, `directory`) lists `rg --files` unsorted; Grep takes Claude Code's schema and
-// answers ripgrep's `--heading` output. Caps come from the profile. Paths stay inside the
+// answers ripgrep's `--heading` output, with the harness's quirks kept because the model
+// learned them: no output_mode gives rg's plain matching lines, `count` adds no flag, and
+// content mode defaults to `-C 3 -n`. Caps come from the profile. Paths stay inside the
 // allowed roots like every other tool's; errors are thrown for the executor to word.
 import { execFile } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
+import { capLines, FASTCONTEXT_EMPTY_FILE, FASTCONTEXT_NO_FILES, FASTCONTEXT_NO_MATCHES, globTruncation, grepTruncation, readBlock } from '../protocol/fastcontext-format.js';
 import { type PathPolicy, resolveAllowedPath } from './paths.js';
 import { ok, type ToolDefinition, type ToolResult, ToolUseError } from './types.js';
 
@@ -20,9 +23,11 @@ export interface FastContextCaps {
 const MAX_READ_BYTES = 16 * 1024 * 1024;
 const MAX_RG_OUTPUT = 64 * 1024 * 1024;
 
+// The implementations' own argument checks; the schemas the model is shown are the profile's.
 const readSchema = z.strictObject({
   path: z.string().min(1).describe('Absolute path of the file to read'),
-  offset: z.number().int().min(1).optional().describe('First line to read (1-based)'),
+  // The harness reads from line 1 for a missing or negative offset.
+  offset: z.number().int().optional().describe('First line to read (1-based)'),
   limit: z.number().int().min(1).optional().describe('Number of lines to read'),
 });
 
@@ -36,7 +41,7 @@ const grepSchema = z.strictObject({
   pattern: z.string().describe('Regular expression to search file contents for'),
   path: z.string().optional().describe('File or directory to search in; defaults to the workspace'),
   glob: z.string().optional().describe('Glob to filter files, e.g. "*.js"'),
-  output_mode: z.enum(['content', 'files_with_matches', 'count']).optional().describe('"content", "files_with_matches" (default) or "count"'),
+  output_mode: z.enum(['content', 'files_with_matches', 'count']).optional().describe('"content", "files_with_matches" or "count"'),
   '-B': context.optional().describe('Lines before each match'),
   '-A': context.optional().describe('Lines after each match'),
   '-C': context.optional().describe('Lines before and after each match'),
@@ -47,15 +52,22 @@ const grepSchema = z.strictObject({
   multiline: z.boolean().optional().describe('Let patterns span lines'),
 });
 
-async function resolveExisting(policy: PathPolicy, input: string): Promise<{ absolute: string; directory: boolean }> {
+/** Where the harness's tools stop: the path as given, and the directory it must stay in. */
+function permissionError(policy: PathPolicy, input: string): ToolUseError {
+  return new ToolUseError(`Permission error: \`${input}\` is not within the working directory \`${policy.cwd}\`.`);
+}
+
+/** The path inside the roots, or undefined when nothing is there; outside the roots is refused. */
+async function resolveInside(policy: PathPolicy, input: string): Promise<{ absolute: string; directory: boolean } | undefined> {
   let absolute: string;
   try {
     absolute = await resolveAllowedPath(policy, input);
-    return { absolute, directory: (await stat(absolute)).isDirectory() };
   } catch (error) {
-    if (error instanceof ToolUseError) throw new ToolUseError(`Error: ${error.message}`);
-    throw new ToolUseError(`Error: ${input} does not exist.`);
+    if (error instanceof ToolUseError) throw permissionError(policy, input);
+    return undefined;
   }
+  const info = await stat(absolute).catch(() => undefined);
+  return info && { absolute, directory: info.isDirectory() };
 }
 
 /** Runs ripgrep; exit 1 (nothing found) is an empty answer, not a failure. */
@@ -88,24 +100,19 @@ export function createFastContextReadTool(deps: { policy: PathPolicy; caps: Fast
     promptUse: 'Use Read to read files.',
     progress: { key: 'path' },
     async run(args): Promise<ToolResult> {
-      const { absolute, directory } = await resolveExisting(deps.policy, args.path);
-      if (directory) throw new ToolUseError(`Error: ${args.path} is a directory; use Glob to list it.`);
-      if ((await stat(absolute)).size > MAX_READ_BYTES) throw new ToolUseError(`Error: ${args.path} is too large to read.`);
-      const text = await readFile(absolute, 'utf8');
-      if (text === '') return ok('File is empty.');
-      const lines = outputLines(text);
-      const first = args.offset ?? 1;
-      if (first > lines.length) throw new ToolUseError(`Error: offset ${first} is past the end of the file (${lines.length} lines).`);
-      const count = Math.min(args.limit ?? deps.caps.readLines, deps.caps.readLines);
-      const shown = lines.slice(first - 1, first - 1 + count);
-      const last = first + shown.length - 1;
-      const body = shown.map((line, index) => {
-        const clean = line.endsWith('\r') ? line.slice(0, -1) : line;
-        const cut = clean.length > deps.caps.lineCharacters ? `${clean.slice(0, deps.caps.lineCharacters)}...` : clean;
-        return `${first + index}|${cut}`;
-      });
-      if (last < lines.length && shown.length === deps.caps.readLines) body.push('...');
-      return ok(['```' + `${absolute}:${first}-${last}`, ...body, '```'].join('\n'));
+      const found = await resolveInside(deps.policy, args.path);
+      if (!found) throw new ToolUseError(`Read Tool: file ${args.path} does not exist.`);
+      if (found.directory) throw new ToolUseError(`Read Tool: ${args.path} is a directory, not a file.`);
+      if ((await stat(found.absolute)).size > MAX_READ_BYTES) throw new ToolUseError(`Read Tool: file ${args.path} is too large to read.`);
+      const text = (await readFile(found.absolute, 'utf8')).replace(/\r\n?/g, '\n');
+      if (text === '') return ok(FASTCONTEXT_EMPTY_FILE);
+      // Lines keep their newline, as Python's readlines() gives them.
+      const lines = text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+      const first = args.offset === undefined || args.offset < 1 ? 1 : args.offset;
+      if (first > lines.length) throw new ToolUseError(`Read Tool: offset ${first} is past the end of ${args.path} (${lines.length} lines).`);
+      const wanted = Math.min(args.limit ?? lines.length, lines.length - first + 1);
+      const shown = lines.slice(first - 1, first - 1 + Math.min(wanted, deps.caps.readLines));
+      return ok(readBlock(args.path, first, shown, deps.caps, wanted > deps.caps.readLines));
     },
   };
 }
@@ -120,13 +127,12 @@ export function createFastContextGlobTool(deps: { policy: PathPolicy; caps: Fast
     promptUse: 'Use Glob to find files by name pattern.',
     progress: { key: 'pattern', scope: 'directory' },
     async run(args, { signal }): Promise<ToolResult> {
-      const { absolute, directory } = await resolveExisting(deps.policy, args.directory ?? '.');
-      if (!directory) throw new ToolUseError(`Error: ${args.directory} is not a directory.`);
-      const files = outputLines(await ripgrep(['--files', '--glob', args.pattern, absolute], absolute, signal));
-      if (files.length === 0) return ok('No files found');
-      const limit = deps.caps.globResults;
-      if (files.length <= limit) return ok(files.join('\n'));
-      return ok(`${files.slice(0, limit).join('\n')}\nResults are truncated: showing first ${limit} results. Consider using a more specific path or pattern.`);
+      const directory = args.directory ?? deps.policy.cwd;
+      const found = await resolveInside(deps.policy, directory);
+      if (!found?.directory) throw new ToolUseError(`The directory \`${directory}\` does not exist.`);
+      const files = outputLines(await ripgrep(['--files', found.absolute, '--glob', args.pattern], deps.policy.cwd, signal));
+      if (files.length === 0) return ok(FASTCONTEXT_NO_FILES);
+      return ok(capLines(files, deps.caps.globResults, globTruncation));
     },
   };
 }
@@ -141,21 +147,27 @@ export function createFastContextGrepTool(deps: { policy: PathPolicy; caps: Fast
     promptUse: 'Use Grep to search file contents.',
     progress: { key: 'pattern', scope: 'path' },
     async run(args, { signal }): Promise<ToolResult> {
-      const { absolute } = await resolveExisting(deps.policy, args.path ?? '.');
-      const mode = args.output_mode ?? 'files_with_matches';
-      const flags: string[] = ['--heading'];
-      // Content mode always shows numbered lines with the profile's context, whatever was asked.
-      if (mode === 'content') flags.push('-n', '-C', String(deps.caps.contextLines));
-      else flags.push(mode === 'count' ? '--count' : '--files-with-matches');
-      if (args['-i']) flags.push('-i');
-      if (args.multiline) flags.push('-U', '--multiline-dotall');
-      if (args.type !== undefined) flags.push('--type', args.type);
+      const target = args.path ?? deps.policy.cwd;
+      const found = await resolveInside(deps.policy, target);
+      if (!found) throw new ToolUseError(`Error: ${target} does not exist.`);
+      const flags: string[] = [];
       if (args.glob !== undefined) flags.push('--glob', args.glob);
-      const lines = outputLines(await ripgrep([...flags, '-e', args.pattern, '--', absolute], deps.policy.cwd, signal));
-      if (lines.length === 0) return ok('No matches found');
-      const limit = args.head_limit !== undefined && args.head_limit > 0 ? args.head_limit : deps.caps.grepLines;
-      if (lines.length <= limit) return ok(lines.join('\n'));
-      return ok(`${lines.slice(0, limit).join('\n')}\nResults truncated to first ${limit} lines`);
+      if (args['-i']) flags.push('--ignore-case');
+      if (args.type !== undefined) flags.push('--type', args.type);
+      if (args.multiline) flags.push('--multiline', '--multiline-dotall');
+      if (args.output_mode === 'content') {
+        if (args['-B'] !== undefined) flags.push('-B', String(args['-B']));
+        if (args['-A'] !== undefined) flags.push('-A', String(args['-A']));
+        flags.push('-C', String(args['-C'] ?? deps.caps.contextLines));
+        if (args['-n'] ?? true) flags.push('-n');
+      } else if (args.output_mode === 'files_with_matches') {
+        flags.push('--files-with-matches');
+      }
+      // No output_mode, and `count`, add nothing: rg's plain matching lines, as the harness gives.
+      const lines = outputLines(await ripgrep([...flags, '--heading', '-e', args.pattern, '--', found.absolute], deps.policy.cwd, signal));
+      if (lines.length === 0) return ok(FASTCONTEXT_NO_MATCHES);
+      const limit = args.head_limit !== undefined && args.head_limit > 0 && args.head_limit < deps.caps.grepLines ? args.head_limit : deps.caps.grepLines;
+      return ok(capLines(lines, limit, grepTruncation));
     },
   };
 }

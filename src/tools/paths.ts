@@ -2,7 +2,7 @@
 // lexical form and its real location (symlinks resolved, also for the nearest existing
 // ancestor of a path that does not exist yet) lie inside one of the roots.
 import { realpathSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { MAX_NAME_BYTES, MAX_PATH_CHARS, shortenForMessage } from './argument-limits.js';
 import { ToolUseError } from './types.js';
@@ -113,4 +113,13 @@ export async function resolveWritablePath(policy: PathPolicy, input: string): Pr
     throw new ToolUseError(`Refusing to write inside a version-control directory: ${shortenForMessage(input)}. Change the working tree instead.`);
   }
   return target;
+}
+
+/**
+ * A directory's entries as `ls` lists them in the C locale: names in byte order, dotfiles
+ * left out; empty when it cannot be read. System prompts that describe the workspace use it.
+ */
+export async function workspaceListing(directory: string): Promise<string[]> {
+  const names = await readdir(directory).catch(() => [] as string[]);
+  return names.filter((name) => !name.startsWith('.')).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }

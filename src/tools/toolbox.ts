@@ -44,8 +44,25 @@ export const TRAINING_ERROR_TEMPLATES: ToolErrorTemplates = {
   toolError: '<tool_use_error>{message}</tool_use_error>',
 };
 
-/** A profile's tool with the argument names the model may write instead of the schema's. */
-export type ToolboxTool = ProfileTool & { aliases?: Readonly<Record<string, string>> };
+/**
+ * A profile's tool: the argument names the model may write instead of the schema's, and the
+ * schema the model is shown (checked before the implementation's own).
+ */
+export type ToolboxTool = ProfileTool & { aliases?: Readonly<Record<string, string>>; parameters?: Record<string, unknown> };
+
+/** How the model sees one tool when its profile says more than the implementation. */
+interface ModelView {
+  aliases?: Readonly<Record<string, string>>;
+  /** The profile's JSON Schema, as shown and as compiled for checking calls. */
+  parameters?: { json: Record<string, unknown>; schema: z.ZodObject };
+}
+
+/** Compiles a profile's argument schema; profile files are checked when loaded, so a failure here is a bug. */
+function compileParameters(json: Record<string, unknown>): z.ZodObject {
+  const schema = z.fromJSONSchema(json as Parameters<typeof z.fromJSONSchema>[0]);
+  if (!(schema instanceof z.ZodObject)) throw new Error('a tool\'s parameters must be an object schema');
+  return schema;
+}
 
 export interface ToolboxOptions {
   /** Directories the file tools may touch; the first is the working directory. */
@@ -79,15 +96,19 @@ export function createToolbox(options: ToolboxOptions): Toolbox {
   const built = options.tools ? buildProfileTools(options.tools, deps) : buildTools(deps);
   const all = built.filter((tool) => tool.readOnly || options.allowWrite);
   const selected = options.only ? all.filter((tool) => options.only?.includes(tool.name)) : all;
-  const aliases = new Map((options.tools ?? []).filter((tool) => tool.aliases).map((tool) => [tool.name, tool.aliases ?? {}]));
-  return toolboxOf(policy, selected, { errors: options.errors, aliases });
+  const views = new Map<string, ModelView>();
+  for (const tool of options.tools ?? []) {
+    if (!tool.aliases && !tool.parameters) continue;
+    views.set(tool.name, { aliases: tool.aliases, parameters: tool.parameters && { json: tool.parameters, schema: compileParameters(tool.parameters) } });
+  }
+  return toolboxOf(policy, selected, { errors: options.errors, views });
 }
 
 /** A toolbox over an explicit list of tools (tests, sub-agents). */
 export function toolboxOf(
   policy: PathPolicy,
   list: readonly AnyTool[],
-  options: { errors?: ToolErrorTemplates; aliases?: ReadonlyMap<string, Readonly<Record<string, string>>> } = {},
+  options: { errors?: ToolErrorTemplates; views?: ReadonlyMap<string, ModelView> } = {},
 ): Toolbox {
   const tools = new Map(list.map((tool) => [tool.name, tool]));
   const errors = options.errors ?? TRAINING_ERROR_TEMPLATES;
@@ -98,10 +119,19 @@ export function toolboxOf(
       [...tools.values()].map((tool) => ({
         name: tool.name,
         description: tool.description,
-        parameters: z.toJSONSchema(tool.schema) as Record<string, unknown>,
+        parameters: options.views?.get(tool.name)?.parameters?.json ?? (z.toJSONSchema(tool.schema) as Record<string, unknown>),
         use: tool.promptUse,
       })),
-    execute: (call, signal) => executeToolCall(tools, withAliases(call, options.aliases?.get(call.name)), signal, errors),
+    execute: (call, signal) => {
+      const view = options.views?.get(call.name);
+      const renamed = withAliases(call, view?.aliases);
+      if (view?.parameters && tools.has(call.name)) {
+        // The schema the model was shown decides first, in the profile's words.
+        const checked = validateArguments(call.name, view.parameters.schema, renamed.arguments);
+        if (!checked.ok) return Promise.resolve({ output: fill(errors.invalidArguments, { name: call.name, message: checked.message }), isError: true, durationMs: 0, truncated: false });
+      }
+      return executeToolCall(tools, renamed, signal, errors);
+    },
     errorText: (message) => fill(errors.toolError, { message }),
   };
 }

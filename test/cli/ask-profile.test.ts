@@ -55,7 +55,7 @@ test('--profile fastcontext: Read with path and Glob with directory answer in it
   assert.deepEqual(report.toolCalls.map((toolCall) => [toolCall.name, toolCall.ok]), [['Glob', true], ['Read', true]]);
   assert.deepEqual(report.citations, [{ path: 'src/app.py', start: 3, end: 4, reason: 'defines handler' }]);
   const outputs = await toolOutputs(traceFile);
-  assert.deepEqual(outputs.map((line) => line.output), [app, `\`\`\`${app}:3-4\n3|def handler():\n4|    return os.getcwd()\n\`\`\``]);
+  assert.deepEqual(outputs.map((line) => line.output), [app, `\`\`\`${app}:3-4\n3|def handler():\n4|    return os.getcwd()\n\n\`\`\``]);
 });
 
 test('--profile fastcontext: 4 turns by default, then a final answer without tools; a Claude Code argument name is refused in its words', async () => {
@@ -69,7 +69,7 @@ test('--profile fastcontext: 4 turns by default, then a final answer without too
   assert.deepEqual(report.citations, [{ path: 'README.md', start: 1, end: 1, reason: '' }]);
   const outputs = await toolOutputs(traceFile);
   assert.equal(outputs[0].output, 'Tool `Read` arguments are invalid.');
-  assert.equal(outputs[1].output, `\`\`\`${tree.root}/README.md:1-1\n1|# demo\n\`\`\``);
+  assert.equal(outputs[1].output, '```README.md:1-1\n1|# demo\n\n```');
 });
 
 test('default profile (locooperator): citations parsed from the prose answer; a profile file is used and a bad one refused naming the field', async () => {

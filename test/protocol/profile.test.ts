@@ -61,41 +61,79 @@ test('locooperator and qwen3-tools render exactly what --prompt-style training /
   assert.deepEqual(profiled.signatures(), signatures);
 });
 
-test('fastcontext: the exploration-specialist prompt with Required Output and Working Environment, the # Tools block, a <query> turn', () => {
-  const expected = `You are a codebase exploration specialist. Given a query about the code in the workspace, search it with your tools and locate the code that answers it: the files and the exact line ranges that matter.
+test('fastcontext: the harness prompt structure (Required Output after two blank lines, Working Environment with the ls listing fenced), the # Tools block, a <query> turn', () => {
+  const expected = `You are a codebase exploration specialist: you search and analyze existing code, and change nothing.
+Your task is to explore the codebase for the query given in the <query> tag.
 
-Work quickly: make several tool calls in one turn when they do not depend on each other, narrow down with Grep and Glob before you Read, and stop as soon as you have found the relevant code.
+What you do well:
+- Finding files quickly with glob patterns
+- Searching code and text with regular expressions
+- Reading files and making sense of them
+
+Guidelines:
+- Searching for files: search widely when you do not know where something is; use Read once you know the path.
+- Analyzing: start wide, then narrow down; if one search finds nothing, try another way.
+- Be thorough: look in several places, try other naming conventions, and check related files.
+
+NOTE: you are a fast agent and should answer as soon as you can. To do that:
+- Use your tools efficiently: think about where files and implementations are likely to be
+- Make several tool calls in parallel whenever you can, for searching and for reading files
+
 
 ## Required Output
 
-When you are done, reply with a brief explanation of what you found, then a <final_answer> block with one location per line: an absolute path, a line range and an optional reason.
+Finish your response with an optional short explanation of what you found (50 words at most), then a \`<final_answer>\` tag with the relevant file paths and line ranges.
+
+<example>
+The request handling is split across two files.
 
 <final_answer>
-/abs/path/to/file.py:10-42 (optional reason)
-/abs/path/to/other.py:7-7
-</final_answer>
+/absolute/path/to/file_1.py:10-15 (Optional Brief Reason: e.g., "Where requests are parsed")
+/absolute/path/to/file_2.js:102-123
+</final_answer></example>
 
 ## Working Environment
 
-- OS: Linux
-- Shell: /bin/bash
-- Workspace: /work/repo
-- Top-level entries of the workspace:
-  - src/
-  - README.md
+OS Version: Linux
+
+Shell: bash
+
+Workspace Path:/work/repo
+
+The directory listing of the workspace is:
+\`\`\`
+README.md
+src
+\`\`\`
+
+Now carry out the user's search request efficiently and report what you found clearly.
 
 ${TOOLS_BLOCK}`;
-  assert.equal(renderSystemPrompt(FASTCONTEXT_PROFILE, TOOLS, ENVIRONMENT), expected);
+  assert.equal(renderSystemPrompt(FASTCONTEXT_PROFILE, TOOLS, { os: 'Linux', shell: 'bash', workspace: '/work/repo', listing: ['README.md', 'src'] }), expected);
   assert.equal(renderQuery(FASTCONTEXT_PROFILE, 'Where is X?', '/work/repo'), '<query>Where is X?</query>');
   assert.equal(FASTCONTEXT_PROFILE.maxTurns, 4);
+  assert.equal(FASTCONTEXT_PROFILE.parallelCalls, false);
   assert.deepEqual(FASTCONTEXT_PROFILE.tools.map((tool) => tool.name), ['Read', 'Glob', 'Grep']);
 });
 
-test('a fixed fastcontext conversation: tool results in one user turn, then the forced final answer as its own user message', async () => {
-  const tree = await makeTempTree({ 'a.py': 'x = 1\n' });
+test("fastcontext's tool schemas as the harness sends them: names, types, enum and required fields", () => {
+  const schema = (name: string) => FASTCONTEXT_PROFILE.tools.find((tool) => tool.name === name)?.parameters as { properties: Record<string, { type: string; enum?: string[]; minimum?: number }>; required: string[] };
+  const shape = (name: string) => Object.fromEntries(Object.entries(schema(name).properties).map(([key, value]) => [key, value.type]));
+  assert.deepEqual([shape('Read'), schema('Read').required], [{ path: 'string', offset: 'integer', limit: 'integer' }, ['path']]);
+  assert.deepEqual([shape('Glob'), schema('Glob').required], [{ directory: 'string', pattern: 'string' }, ['pattern']]);
+  assert.deepEqual(shape('Grep'), {
+    pattern: 'string', path: 'string', glob: 'string', output_mode: 'string', '-B': 'number', '-A': 'number', '-C': 'number',
+    '-n': 'boolean', '-i': 'boolean', type: 'string', head_limit: 'number', multiline: 'boolean',
+  });
+  assert.deepEqual([schema('Grep').required, schema('Grep').properties.output_mode.enum, schema('Grep').properties.head_limit.minimum], [['pattern'], ['content', 'files_with_matches', 'count'], 0]);
+});
+
+test('a fixed fastcontext conversation: the workspace listing as ls gives it, results in one user turn, then the turn-limit message as its own user message', async () => {
+  const tree = await makeTempTree({ 'a.py': 'x = 1\n', 'lib/b.py': '', '.hidden': '', 'Z.txt': '' });
   try {
-    const call = `<tool_call>\n{"name": "Read", "arguments": {"path": "${tree.root}/a.py"}}\n</tool_call>`;
-    const backend = createFakeBackend([{ type: 'assistant', text: call }, { type: 'assistant', text: 'It is set.\n<final_answer>\n' + `${tree.root}/a.py:1-1\n</final_answer>` }]);
+    const file = `${tree.root}/a.py`;
+    const call = `<tool_call>\n{"name": "Read", "arguments": {"path": "${file}"}}\n</tool_call>`;
+    const backend = createFakeBackend([{ type: 'assistant', text: call }, { type: 'assistant', text: 'It is set.\n<final_answer>\n' + `${file}:1-1\n</final_answer>` }]);
     const result = await explore('Where is x set?', { backend, roots: [tree.root], sandbox: 'allow-list', profile: FASTCONTEXT_PROFILE, maxTurns: 1 });
     assert.equal(result.stopReason, 'max-turns');
     const last = backend.requests[1].messages;
@@ -104,13 +142,33 @@ test('a fixed fastcontext conversation: tool results in one user turn, then the 
       [
         ['user', '<query>Where is x set?</query>'],
         ['assistant', call],
-        ['user', `<tool_response>\n\`\`\`${tree.root}/a.py:1-1\n1|x = 1\n\`\`\`\n</tool_response>`],
-        ['user', FASTCONTEXT_PROFILE.finalMessage.text],
+        ['user', `<tool_response>\n\`\`\`${file}:1-1\n1|x = 1\n\n\`\`\`\n</tool_response>`],
+        ['user', 'Max number of turns reached. Please provide the final answer based on the information you have gathered.'],
       ],
     );
-    assert.match(last[0].content, new RegExp(`- Workspace: ${tree.root}\n- Top-level entries of the workspace:\n  - a\\.py\n\n# Tools`));
-    // FastContext's sampling defaults reach the backend.
-    assert.deepEqual([backend.requests[0].sampling.temperature, backend.requests[0].sampling.topP, backend.requests[0].sampling.topK], [0.7, 0.8, 20]);
+    // `ls` order in the C locale: upper case first, no dotfiles, no marks on directories.
+    assert.match(last[0].content, new RegExp(`\nWorkspace Path:${tree.root}\n\nThe directory listing of the workspace is:\n\`\`\`\nZ\\.txt\na\\.py\nlib\n\`\`\`\n`));
+    assert.deepEqual([backend.requests[0].sampling.temperature, backend.requests[0].sampling.topP, backend.requests[0].sampling.topK], [0.7, 0.95, 20]);
+  } finally {
+    await tree.cleanup();
+  }
+});
+
+test('reminders.turnsLeft and an assistant-role final message, from a profile that sets them', async () => {
+  const tree = await makeTempTree({ 'a.py': 'x = 1\n' });
+  try {
+    const call = `<tool_call>\n{"name": "Read", "arguments": {"file_path": "a.py"}}\n</tool_call>`;
+    const backend = createFakeBackend([{ type: 'assistant', text: call }, { type: 'assistant', text: call }, { type: 'assistant', text: 'done' }]);
+    const profile = {
+      ...LOCOOPERATOR_PROFILE,
+      reminders: { client: 'keep' as const, turnsLeft: '<system-reminder>{turns_left} turns left</system-reminder>' },
+      finalMessage: { text: 'Stop exploring and return the final answer directly.', role: 'assistant' as const, placement: 'separate' as const },
+    };
+    await explore('q', { backend, roots: [tree.root], sandbox: 'allow-list', profile, maxTurns: 2 });
+    const last = backend.requests[2].messages;
+    assert.match(last[3].content, /<\/tool_response>\n<system-reminder>1 turns left<\/system-reminder>$/);
+    assert.match(last[5].content, /<\/tool_response>\n<system-reminder>0 turns left<\/system-reminder>$/);
+    assert.deepEqual(last.at(-1), { role: 'assistant', content: 'Stop exploring and return the final answer directly.' });
   } finally {
     await tree.cleanup();
   }

@@ -63,10 +63,17 @@ describe('configured rules', () => {
 });
 
 describe('proxy config', () => {
-  it('defaults to 127.0.0.1:9091, 10 turns, 10 MB bodies, remote api.anthropic.com', () => {
+  it("defaults to 127.0.0.1:9091, the profile's turn limit, 10 MB bodies, remote api.anthropic.com", () => {
     assert.equal(defaults.host, '127.0.0.1');
     assert.equal(defaults.port, 9091);
-    assert.equal(defaults.local.maxTurns, 10);
+    // Unset here: the route takes the profile's (locooperator: 10); --max-turns or local.maxTurns set it.
+    assert.equal(defaults.local.maxTurns, undefined);
+    assert.equal(defaults.local.listWorkspace, true);
+    assert.equal(resolveProxyConfig({ local: { maxTurns: 6 } }, { maxTurns: '3' }, {}).local.maxTurns, 3);
+    assert.throws(() => resolveProxyConfig({}, { maxTurns: '0' }, {}), /--max-turns/);
+    assert.equal(resolveProxyConfig({}, { host: '0.0.0.0' }, {}).local.listWorkspace, false);
+    assert.equal(resolveProxyConfig({ local: { profile: 'fastcontext' } }, {}, { LOCO_PROFILE: 'qwen3-tools' }).local.profileReference, 'fastcontext');
+    assert.equal(resolveProxyConfig({}, {}, { LOCO_PROFILE: 'qwen3-tools' }).local.profileReference, 'qwen3-tools');
     assert.equal(defaults.maxBodyBytes, 10 * 1024 * 1024);
     assert.equal(defaults.remote.url, 'https://api.anthropic.com');
     assert.equal(defaults.remote.apiKey, undefined);

@@ -1,0 +1,138 @@
+// The result forms FastContext-1.0-4B was trained on, written once: loco's own FastContext
+// tools (tools/fastcontext.ts) format with them, and the proxy re-renders Claude Code's Read,
+// Grep and Glob results into them (`fromClaudeCode*`). Pure.
+
+export const FASTCONTEXT_EMPTY_FILE = 'File is empty.';
+export const FASTCONTEXT_NO_FILES = 'No files found';
+export const FASTCONTEXT_NO_MATCHES = 'No matches found';
+
+/** The cut-off line after `limit` Glob results. */
+export function globTruncation(limit: number): string {
+  return `Results are truncated: showing first ${limit} results. Consider using a more specific path or pattern.`;
+}
+
+/** The cut-off line after `limit` Grep output lines. */
+export function grepTruncation(limit: number): string {
+  return `Results truncated to first ${limit} lines`;
+}
+
+export interface ReadCaps {
+  /** Lines longer than this are cut and marked `...`. */
+  lineCharacters: number;
+}
+
+/**
+ * Read's answer, as the harness builds it: a fence headed `path:first-last`, each line
+ * `N|line` keeping the line's own newline (so a file that ends in one leaves an empty line
+ * before the closing fence), a line over the cap cut and ended `...`, and `more` adding a
+ * last `...` line when the file goes on past the line cap.
+ */
+export function readBlock(file: string, first: number, lines: readonly string[], caps: ReadCaps, more: boolean): string {
+  let body = '';
+  lines.forEach((line, index) => {
+    const text = line.endsWith('\n') ? line.slice(0, -1) : line;
+    body += text.length > caps.lineCharacters ? `${first + index}|${text.slice(0, caps.lineCharacters)}...\n` : `${first + index}|${line}`;
+  });
+  if (more) body += '...';
+  return '```' + `${file}:${first}-${first + lines.length - 1}\n${body}\n` + '```';
+}
+
+/** The first `limit` lines, then the cut-off line `note` when there were more. */
+export function capLines(lines: readonly string[], limit: number, note: (limit: number) => string): string {
+  return lines.length <= limit ? lines.join('\n') : `${lines.slice(0, limit).join('\n')}\n${note(limit)}`;
+}
+
+const REMINDER = /\n*<system-reminder>[\s\S]*?<\/system-reminder>\s*/g;
+
+function withoutReminders(text: string): string {
+  return text.replace(REMINDER, '\n').replace(/^\n+|\n+$/g, '');
+}
+
+function splitLines(text: string): string[] {
+  return text === '' ? [] : text.split('\n');
+}
+
+export interface FastContextCapsLike extends ReadCaps {
+  readLines: number;
+  grepLines: number;
+  globResults: number;
+}
+
+/**
+ * Claude Code's Read result (`N\t` or `{N:>6}→` numbered lines) as FastContext's block, headed
+ * with the path the call named. Text that is not numbered lines (notes, warnings) is returned
+ * without its reminders; a file with no lines is `File is empty.`.
+ */
+export function fromClaudeCodeRead(text: string, file: string, caps: FastContextCapsLike): string {
+  const body = withoutReminders(text);
+  const numbered = /^ *(\d+)(?:\t|→)(.*)$/;
+  const lines = splitLines(body);
+  if (lines.length === 0) return FASTCONTEXT_EMPTY_FILE;
+  const matches = lines.map((line) => numbered.exec(line));
+  if (matches.some((match) => match === null)) {
+    return /contents are empty/.test(text) ? FASTCONTEXT_EMPTY_FILE : body;
+  }
+  const first = Number(matches[0]?.[1]);
+  // Claude Code drops the newlines; files end in one far more often than not.
+  const shown = matches.slice(0, caps.readLines).map((match) => `${match?.[2] ?? ''}\n`);
+  return readBlock(file, first, shown, caps, matches.length > caps.readLines);
+}
+
+/** Claude Code's Glob result as FastContext's: the paths, capped, with its notes in FastContext's words. */
+export function fromClaudeCodeGlob(text: string, caps: FastContextCapsLike): string {
+  const lines = splitLines(withoutReminders(text)).filter((line) => !/^\(Results are truncated\b/.test(line) && !/^Found \d+ files?\b/.test(line));
+  if (lines.length === 0 || (lines.length === 1 && lines[0] === 'No files found')) return FASTCONTEXT_NO_FILES;
+  return capLines(lines, caps.globResults, globTruncation);
+}
+
+/** `path:N:text` (a match) or `path-N-text` (context) as ripgrep writes without `--heading`. */
+function splitGrepLine(line: string, current: string | undefined): { file: string; rest: string } | undefined {
+  if (current !== undefined) {
+    for (const separator of [':', '-']) {
+      const prefix = `${current}${separator}`;
+      if (line.startsWith(prefix) && new RegExp(`^\\d+${separator === ':' ? ':' : '-'}`).test(line.slice(prefix.length))) return { file: current, rest: line.slice(prefix.length) };
+    }
+  }
+  const match = /^(.+?):(\d+):(.*)$/.exec(line) ?? /^(.+?)-(\d+)-(.*)$/.exec(line);
+  if (!match) return undefined;
+  const separator = line.charAt(match[1].length);
+  return { file: match[1], rest: `${match[2]}${separator}${match[3]}` };
+}
+
+/**
+ * Claude Code's Grep result as ripgrep's `--heading` output, as FastContext's Grep answers:
+ * `files_with_matches` loses its `Found N files` line, `content` lines are grouped under
+ * their file, `count` keeps its `path:N` lines; then the line cap.
+ */
+export function fromClaudeCodeGrep(text: string, mode: string | undefined, caps: FastContextCapsLike): string {
+  const lines = splitLines(withoutReminders(text));
+  if (lines.length === 0 || /^No (files|matches) found$/.test(lines[0])) return FASTCONTEXT_NO_MATCHES;
+  let out: string[];
+  if (mode === 'content') {
+    out = [];
+    let current: string | undefined;
+    for (const line of lines) {
+      if (line === '--') {
+        out.push(line);
+        continue;
+      }
+      const split = splitGrepLine(line, current);
+      if (!split) {
+        // Paging notes and lines without a file (a single-file search) stay as written.
+        if (!/^\[Showing results with pagination/.test(line)) out.push(line);
+        continue;
+      }
+      if (split.file !== current) {
+        if (out.length > 0 && out.at(-1) === '--') out.pop();
+        if (current !== undefined) out.push('');
+        out.push(split.file);
+        current = split.file;
+      }
+      out.push(split.rest);
+    }
+  } else {
+    out = lines.filter((line) => !/^Found \d+ (files?|total occurrences?)\b/.test(line) && line !== '' && !/^\[Showing results with pagination/.test(line));
+    if (out.length === 0) return FASTCONTEXT_NO_MATCHES;
+  }
+  return capLines(out, caps.grepLines, grepTruncation);
+}
