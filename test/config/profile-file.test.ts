@@ -49,6 +49,23 @@ test('a profile file with an error is refused with the field named', async () =>
   assert.match(await refusal(path.join(tree.root, 'absent.json')), /cannot read .*absent\.json \(ENOENT\)/);
 });
 
+test('tool schemas, aliases and client mappings in a profile file are checked against the implementations', async () => {
+  const read = FASTCONTEXT_PROFILE.tools[0];
+  const withTools = (tools: unknown[]) => profileFile('tools.json', { extends: 'fastcontext', tools });
+  const unknownArgument = { ...read, parameters: { type: 'object', properties: { path: { type: 'string' }, encoding: { type: 'string' } }, required: ['path'] } };
+  assert.match(await refusal(await withTools([unknownArgument])), /tools\.0\.parameters\.properties\.encoding: fastcontext\.read takes no argument "encoding" \(it takes path, offset, limit\)/);
+  assert.match(await refusal(await withTools([{ ...read, parameters: { type: 'array' } }])), /tools\.0\.parameters: must be a JSON Schema with "type": "object"/);
+  assert.match(await refusal(await withTools([{ ...read, aliases: { file: 'filename' } }])), /tools\.0\.aliases\.file: fastcontext\.read takes no argument "filename"/);
+  assert.match(await refusal(await withTools([read, read])), /tools: the name "Read" is used twice/);
+  assert.match(await refusal(await withTools([{ ...read, client: { arguments: { path: '' } } }])), /tools\.0\.client\.arguments\.path: /);
+  assert.match(await refusal(await profileFile('reminders.json', { extends: 'fastcontext', reminders: { client: 'drop' } })), /reminders\.client: /);
+  assert.match(await refusal(await profileFile('harness.json', { extends: 'fastcontext', clientHarness: { tools: 'some', query: 'wrapped' } })), /clientHarness\.tools: /);
+  // A schema of its own, with the implementation's argument names, is accepted and shown.
+  const narrowed = await loadProfile(await withTools([{ ...read, parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'], additionalProperties: false } }]));
+  assert.deepEqual(Object.keys((narrowed.tools[0].parameters as { properties: object }).properties), ['path']);
+  assert.equal(narrowed.finalMessage.role, 'user');
+});
+
 test('a valid profile file: extends a built-in and replaces whole fields', async () => {
   const file = await profileFile('six-turns.json', { extends: 'fastcontext', name: 'fastcontext-bench', maxTurns: 12, parallelCalls: false });
   const profile = await loadProfile(file);

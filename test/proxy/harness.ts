@@ -2,6 +2,7 @@
 // a fake Anthropic remote, with an in-memory request log, for the proxy tests.
 import Anthropic from '@anthropic-ai/sdk';
 import type { Backend, BackendEvent } from '../../src/backends/types.js';
+import type { Profile } from '../../src/protocol/profile.js';
 import { resolveProxyConfig, type ProxyConfig, type ProxyFile } from '../../src/proxy/config.js';
 import { createMemoryLog } from '../../src/proxy/request-log.js';
 import type { RequestRecord } from '../../src/proxy/stats.js';
@@ -25,10 +26,13 @@ export interface HarnessOptions {
   file?: ProxyFile;
   env?: NodeJS.ProcessEnv;
   remoteKeyEnv?: string;
+  /** The model profile, as `loco proxy --profile` resolves it. */
+  profile?: Profile;
 }
 
 export async function startProxy(options: HarnessOptions): Promise<ProxyHarness> {
-  const config = resolveProxyConfig(options.file ?? {}, { port: '0', remote: options.remote || undefined, remoteKeyEnv: options.remoteKeyEnv }, options.env ?? {});
+  const resolved = resolveProxyConfig(options.file ?? {}, { port: '0', remote: options.remote || undefined, remoteKeyEnv: options.remoteKeyEnv }, options.env ?? {});
+  const config = options.profile ? Object.freeze({ ...resolved, local: { ...resolved.local, profile: options.profile } }) : resolved;
   const log = createMemoryLog();
   const notes: string[] = [];
   const server = await startProxyServer({ config, local: options.local, log, remote: options.remote === false ? false : undefined, note: (line) => notes.push(line) });

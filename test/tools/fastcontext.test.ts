@@ -94,3 +94,14 @@ test('Grep: --heading output; content mode defaults to -C 3 -n; no output_mode g
   // A head_limit over the cap does not lift it.
   assert.equal((await run('Grep', { pattern: 'line', path: 'big.txt', output_mode: 'content', head_limit: 500 })).output.split('\n').length, 101);
 });
+
+test("a profile's own schema decides before the implementation: an argument the model was not shown is refused", async () => {
+  const read = FASTCONTEXT_PROFILE.tools[0];
+  const narrowed = { ...read, parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'], additionalProperties: false } };
+  const strict = createToolbox({ roots: [tree.root], allowWrite: false, sandbox: 'allow-list', tools: [narrowed], caps: FASTCONTEXT_PROFILE.caps, errors: FASTCONTEXT_PROFILE.errors });
+  const refused = await strict.execute({ name: 'Read', arguments: { path: 'notes.md', offset: 2 } }, new AbortController().signal);
+  assert.deepEqual([refused.output, refused.isError], ['Tool `Read` arguments are invalid.', true]);
+  // The alias still maps onto the shown name first.
+  assert.match((await strict.execute({ name: 'Read', arguments: { file_path: 'notes.md' } }, new AbortController().signal)).output, /^```notes\.md:1-2/);
+  assert.deepEqual(strict.signatures()[0].parameters, narrowed.parameters);
+});
