@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { LocoError } from '../errors.js';
 import { pullModel, type PullProgress } from '../models/download.js';
 import { formatSize } from '../models/transfer.js';
-import { DEFAULT_MODEL_REF, looksLikeModelRef, parseModelRef } from '../models/refs.js';
+import { DEFAULT_MODEL_REF, KNOWN_MODELS, looksLikeModelRef, parseModelRef } from '../models/refs.js';
 import { resolveDefaultBackendSpec } from '../models/default-backend.js';
 import { findInstalledModel, listInstalledModels, listPartialDownloads, removeModel, resolveModelsDir } from '../models/store.js';
 import type { CommandIo } from './io.js';
@@ -205,7 +205,7 @@ export function registerModelCommand(program: Command, io: ModelCommandIo): Comm
   model
     .command('pull')
     .description(`Download a model (resumes an unfinished download; verifies size and sha256) and print its path`)
-    .argument('[ref]', `hf:<owner>/<repo>:<QUANT>, hf:<owner>/<repo>/<file.gguf> or an https:// URL (default ${DEFAULT_MODEL_REF}); hub: env LOCO_HF_ENDPOINT, token: env HF_TOKEN`)
+    .argument('[ref]', `a known name (${Object.keys(KNOWN_MODELS).join(', ')}), hf:<owner>/<repo>:<QUANT>, hf:<owner>/<repo>/<file.gguf> or an https:// URL (default ${DEFAULT_MODEL_REF}); hub: env LOCO_HF_ENDPOINT, token: env HF_TOKEN`)
     .option(...dirOption)
     .option('--sha256 <hex>', 'expected sha256 of the file (for URLs; hub files are checked against the hub)')
     .option('--retries <n>', 'automatic resumes after a lost connection (default 3)')

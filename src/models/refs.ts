@@ -9,6 +9,18 @@ export const DEFAULT_MODEL_REF = 'hf:LocoreMind/LocoOperator-4B-GGUF:Q4_K_M';
 /** The file DEFAULT_MODEL_REF names today; the hub listing is the authority when online. */
 export const DEFAULT_MODEL_FILE = 'LocoOperator-4B.Q4_K_M.gguf';
 
+/**
+ * Short names for the explorers loco has profiles for. FastContext's own weights
+ * (microsoft/FastContext-1.0-4B-SFT and -RL, MIT) come as safetensors; these are community
+ * GGUF conversions of them, named by repository and file as their publishers list them.
+ */
+export const KNOWN_MODELS: Readonly<Record<string, { ref: string; about: string }>> = Object.freeze({
+  locooperator: { ref: DEFAULT_MODEL_REF, about: 'LocoOperator-4B, Q4_K_M (the default)' },
+  fastcontext: { ref: 'hf:sdougbrown/FastContext-1.0-4B-RL-GGUF/FastContext-1.0-4B-RL-Q4_K_M.gguf', about: 'FastContext-1.0-4B RL, Q4_K_M (2.4 GB)' },
+  'fastcontext-rl-q8': { ref: 'hf:mitkox/FastContext-1.0-4B-RL-Q8_0-GGUF/FastContext-1.0-4B-RL-Q8_0.gguf', about: 'FastContext-1.0-4B RL, Q8_0 (4.5 GB)' },
+  'fastcontext-sft': { ref: 'hf:mradermacher/FastContext-1.0-4B-SFT-GGUF:Q4_K_M', about: 'FastContext-1.0-4B SFT, Q4_K_M' },
+});
+
 export interface HubModelRef {
   kind: 'hub';
   owner: string;
@@ -38,7 +50,7 @@ const QUANT_TOKEN = /^(?:I?Q\d[A-Z0-9_]*|TQ\d_\d|B?F16|F32|MXFP4(?:_MOE)?)$/i;
 const SPLIT_SUFFIX = /-\d{5}-of-\d{5}\.gguf$/i;
 
 const REF_FORMS =
-  'use hf:<owner>/<repo>:<QUANT> (e.g. ' + DEFAULT_MODEL_REF + '), hf:<owner>/<repo>/<file.gguf>, or an https:// URL of a .gguf file';
+  'use a known name (' + Object.keys(KNOWN_MODELS).join(', ') + '), hf:<owner>/<repo>:<QUANT> (e.g. ' + DEFAULT_MODEL_REF + '), hf:<owner>/<repo>/<file.gguf>, or an https:// URL of a .gguf file';
 
 function badRef(text: string, why: string): LocoError {
   return new LocoError('usage', `bad model reference ${JSON.stringify(text)}: ${why}; ${REF_FORMS}`);
@@ -99,6 +111,8 @@ function parseUrlRef(text: string): UrlModelRef {
 export function parseModelRef(text: string): ModelRef {
   const trimmed = text.trim();
   if (trimmed === '') throw badRef(text, 'it is empty');
+  const known = KNOWN_MODELS[trimmed.toLowerCase()];
+  if (known) return parseModelRef(known.ref);
   if (trimmed.startsWith('hf:')) return parseHubRef(trimmed, trimmed.slice(3));
   if (/^https?:\/\//i.test(trimmed)) return parseUrlRef(trimmed);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) throw badRef(text, 'only http:// and https:// URLs can be downloaded');
@@ -107,7 +121,7 @@ export function parseModelRef(text: string): ModelRef {
 
 /** True when the text is a model reference rather than, say, a bare installed file name. */
 export function looksLikeModelRef(text: string): boolean {
-  return text.startsWith('hf:') || /^https?:\/\//i.test(text);
+  return text.startsWith('hf:') || /^https?:\/\//i.test(text) || Object.hasOwn(KNOWN_MODELS, text.trim().toLowerCase());
 }
 
 /** The quantization named in a GGUF file name, upper-cased, e.g. `Q4_K_M`; undefined when none. */

@@ -169,3 +169,21 @@ test('registerModelCommand wires the subcommands and their flags into a program'
     await other.cleanup();
   }
 });
+
+test('pull fastcontext: the known name resolves to its GGUF repository and file; rm takes the name too', async () => {
+  const data = testBytes(64 * 1024, 7);
+  const fastcontext = await startHubServer({ 'FastContext-1.0-4B-RL-Q4_K_M.gguf': { data } }, { owner: 'sdougbrown', repo: 'FastContext-1.0-4B-RL-GGUF' });
+  try {
+    const run = harness();
+    run.io.env.LOCO_HF_ENDPOINT = fastcontext.url;
+    assert.equal(await runModelPull('fastcontext', {}, run.io), 0, run.stderr.text);
+    assert.equal(run.stdout.text, `${path.join(tree.root, 'FastContext-1.0-4B-RL-Q4_K_M.gguf')}\n`);
+    assert.match(run.stderr.text, /^loco: pulling hf:sdougbrown\/FastContext-1.0-4B-RL-GGUF\/FastContext-1.0-4B-RL-Q4_K_M\.gguf into /);
+    assert.ok(fastcontext.requests.some((request) => request.path === '/sdougbrown/FastContext-1.0-4B-RL-GGUF/resolve/main/FastContext-1.0-4B-RL-Q4_K_M.gguf'));
+    const removal = harness();
+    assert.equal(await runModelRemove('FastContext', {}, removal.io), 0, removal.stderr.text);
+    assert.deepEqual((await readdir(tree.root)).filter((name) => name.startsWith('FastContext')), []);
+  } finally {
+    await fastcontext.close();
+  }
+});
