@@ -10,6 +10,7 @@ import { registerDistillCommand } from './distill.js';
 import { registerEvalCommand } from './eval.js';
 import { registerMcpCommand } from './mcp.js';
 import { registerModelCommand } from './model.js';
+import { registerProfileCommand } from './profile.js';
 import { registerProxyCommand } from './proxy.js';
 import { registerServeCommand } from './serve.js';
 import { registerWorkerCommand } from './worker.js';
@@ -50,6 +51,7 @@ function buildProgram(io: { signal: AbortSignal; setExitCode: (code: number) => 
   registerMcpCommand(program, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerWorkerCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   registerDistillCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
+  registerProfileCommand(program, { stdout: process.stdout, stderr: process.stderr, env: process.env, ...io });
   return program;
 }
 

@@ -91,3 +91,23 @@ test('default profile (locooperator): citations parsed from the prose answer; a 
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /bad\.json: sampling\.topK: /);
 });
+
+test('loco profile list names the built-ins; profile show prints one as JSON that --profile takes back unchanged', async () => {
+  const list = await runCli(['profile', 'list']);
+  assert.equal(list.code, 0, list.stderr);
+  assert.deepEqual(list.stdout.trim().split('\n').map((line) => line.split(/\s+/)[0]), ['locooperator', 'qwen3-tools', 'fastcontext']);
+  const shown = await runCli(['profile', 'show', 'fastcontext']);
+  assert.equal(shown.code, 0, shown.stderr);
+  const saved = path.join(scripts.root, 'shown.json');
+  await writeFile(saved, shown.stdout.replace('"maxTurns": 4', '"maxTurns": 1'));
+  const again = await runCli(['profile', 'show', saved]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual({ ...(JSON.parse(again.stdout) as object), maxTurns: 4 }, JSON.parse(shown.stdout));
+  const turns = await script('shown.jsonl', [call('Read', { path: 'README.md' }), 'Final.']);
+  const run = await runCli(['ask', tree.root, 'q', '--profile', saved, '--backend', `fake:${turns}`, '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal((JSON.parse(run.stdout) as { stopReason: string }).stopReason, 'max-turns');
+  const missing = await runCli(['profile', 'show', path.join(scripts.root, 'absent.json')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /cannot read .*absent\.json/);
+});
