@@ -56,6 +56,8 @@ export interface BatchSettings {
   retries: number;
   timeoutPerQueryS?: number;
   maxTurns: number;
+  /** The model profile the answers were asked in (absent: a queue's workers chose). */
+  profile?: string;
   force: boolean;
 }
 

@@ -135,9 +135,11 @@ export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io
   const template = await loadTemplate(flags.template, cwd);
   const explorerSettings = batchExplorerSettings(run, await explorerProfileOf(run));
   if (flags.queue !== undefined) {
-    const settings = { queriesFile, out: '', repo: flags.repo, backend: '', template: template.source, concurrency: 0, retries, timeoutPerQueryS: timeoutS, maxTurns: explorerSettings.maxTurns, force: false };
-    // Queued jobs carry the settings only; each worker runs the profile its own --profile names.
-    const { profile: _profile, ...queued } = explorerSettings;
+    const settings = { queriesFile, out: '', repo: flags.repo, backend: '', template: template.source, concurrency: 0, retries, timeoutPerQueryS: timeoutS, maxTurns: explorerSettings.maxTurns, ...(config.profile === undefined ? {} : { profile: explorerSettings.profile.name }), force: false };
+    // A profile named here travels with the jobs (and is part of their ids); without one, each
+    // worker runs the profile its own --profile or model name gives.
+    const { profile, ...settingsOnly } = explorerSettings;
+    const queued = config.profile === undefined ? settingsOnly : { ...settingsOnly, profile };
     return submitToQueue({ queue: flags.queue, queries, template, explorer: queued, settings, timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000, retries }, io);
   }
   const out = flags.out as string;
@@ -167,7 +169,7 @@ export async function runBatchCommand(queriesFile: string, flags: BatchFlags, io
         force: flags.force ?? false,
         signal: io.signal,
         onProgress: progress.onProgress,
-        settings: { queriesFile, out: output.dir, repo: flags.repo, backend: backend.info.description, template: template.source, concurrency, retries, timeoutPerQueryS: timeoutS, maxTurns: explorerSettings.maxTurns, force: flags.force ?? false },
+        settings: { queriesFile, out: output.dir, repo: flags.repo, backend: backend.info.description, template: template.source, concurrency, retries, timeoutPerQueryS: timeoutS, maxTurns: explorerSettings.maxTurns, profile: explorerSettings.profile.name, force: flags.force ?? false },
         explorer: { sandbox, ...explorerSettings },
       });
     } finally {

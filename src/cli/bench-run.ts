@@ -89,6 +89,7 @@ export async function runBenchRunCommand(tasksFile: string, flags: BenchRunFlags
           retries,
           timeoutPerQueryS: timeoutS,
           maxTurns: baseline === undefined ? (config.maxTurns ?? profile.maxTurns) : 0,
+          ...(baseline === undefined ? { profile: profile.name } : {}),
           force: flags.force ?? false,
         },
       });

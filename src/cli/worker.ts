@@ -77,7 +77,7 @@ export async function runWorkerCommand(flags: WorkerFlags, io: CommandIo): Promi
   const backend = await openExplorerBackend(resolved, io, { sequences: concurrency, fakeDelayMs: fakeDelay }, { requestsPerSecond, slots });
   try {
     await backend.load?.();
-    const worker = startFleetWorker({ address, backend, concurrency, sandbox, roots, profile, lockDurationMs, stalledIntervalMs, onEvent: (event) => io.stderr.write(`${describe(event)}\n`) });
+    const worker = startFleetWorker({ address, backend, concurrency, sandbox, roots, profile, profileFixed: config.profile !== undefined, lockDurationMs, stalledIntervalMs, onEvent: (event) => io.stderr.write(`${describe(event)}\n`) });
     const stop = new Promise<string>((resolve) => {
       const onTerm = () => resolve('SIGTERM');
       process.once('SIGTERM', onTerm);

@@ -12,8 +12,15 @@ import type { QueryRecord } from '../batch/summary.js';
 import { LocoError } from '../errors.js';
 
 export const DEFAULT_QUEUE_NAME = 'loco-batch';
-/** The system prompt and tool set the answers come from; part of the job id. */
-export const PROFILE = 'locooperator';
+/** A job's profile in its id when the submitter named none: each worker's own decides. */
+export const WORKER_PROFILE = 'worker-default';
+
+/** The profile part of a job id: its name and a digest of all of it (a changed file is another job). */
+export function profileIdentity(profile: unknown): string {
+  if (profile === undefined) return WORKER_PROFILE;
+  const name = typeof profile === 'object' && profile !== null && typeof (profile as { name?: unknown }).name === 'string' ? (profile as { name: string }).name : '?';
+  return `${name}:${createHash('sha256').update(JSON.stringify(profile)).digest('hex').slice(0, 12)}`;
+}
 
 export interface QueueAddress {
   connection: ConnectionOptions;
@@ -61,6 +68,7 @@ const settingsSchema = z.object({
   retries: z.number(),
   timeoutPerQueryS: z.number().optional(),
   maxTurns: z.number(),
+  profile: z.string().optional(),
   force: z.boolean(),
 });
 
@@ -76,6 +84,8 @@ export const jobDataSchema = z.object({
     promptStyle: z.enum(['training', 'qwen-tools']),
     model: z.string().optional(),
     subagents: z.boolean(),
+    /** The profile the submitter named (`--profile`), whole; absent: the worker's own. Checked where it is used. */
+    profile: z.unknown().optional(),
   }),
   timeoutMs: z.number().optional(),
   /** The submitting batch's settings, for summary.json. */

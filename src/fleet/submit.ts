@@ -6,7 +6,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { BatchQuery } from '../batch/input.js';
 import type { BatchSettings } from '../batch/summary.js';
 import type { PromptTemplate } from '../batch/template.js';
-import { headCommit, jobIdOf, PROFILE, type FleetJobData, type JobIdentity, type QueueAddress } from './jobs.js';
+import { headCommit, jobIdOf, profileIdentity, type FleetJobData, type JobIdentity, type QueueAddress } from './jobs.js';
 
 export interface SubmitOptions {
   address: QueueAddress;
@@ -50,7 +50,7 @@ export async function submitBatch(options: SubmitOptions): Promise<SubmitResult>
   const jobIds: string[] = [];
   for (const query of options.queries) {
     const commit = await commitOf(query.repo);
-    const jobId = jobIdOf({ repo: query.repo, commit, question: options.template.render({ question: query.query, repo: query.repo }), model: options.explorer.model, profile: PROFILE, sampling: options.explorer.sampling, harness: harnessOf(options.explorer) });
+    const jobId = jobIdOf({ repo: query.repo, commit, question: options.template.render({ question: query.query, repo: query.repo }), model: options.explorer.model, profile: profileIdentity(options.explorer.profile), sampling: options.explorer.sampling, harness: harnessOf(options.explorer) });
     jobIds.push(jobId);
     const earlier = firstById.get(jobId);
     if (earlier !== undefined) {

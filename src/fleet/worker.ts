@@ -19,7 +19,8 @@ import type { QueryRecord } from '../batch/summary.js';
 import { parseTemplate, type PromptTemplate } from '../batch/template.js';
 import { isInside } from '../tools/paths.js';
 import type { SandboxMode } from '../tools/sandbox.js';
-import { readJobData, type FleetJobResult, type QueueAddress } from './jobs.js';
+import { parseProfile } from '../config/profile-file.js';
+import { readJobData, type FleetJobData, type FleetJobResult, type QueueAddress } from './jobs.js';
 
 export type WorkerEvent =
   | { type: 'job-start'; jobId: string; id: string; attempt: number }
@@ -38,8 +39,10 @@ export interface FleetWorkerOptions {
   sandbox: SandboxMode;
   /** Real paths of the directories whose repositories jobs may name; a job naming one elsewhere fails for good. */
   roots: readonly string[];
-  /** The model's dialect; jobs carry settings only. Default `locooperator` (or the job's prompt style). */
+  /** The model's dialect for jobs that carry none. Default `locooperator` (or the job's prompt style). */
   profile?: Profile;
+  /** True when `profile` was named (--profile): a job asking for another one fails instead of being answered in the wrong dialect. */
+  profileFixed?: boolean;
   /** How long a job's lock lasts without renewal: a killed worker's jobs return after about this long (default 30 s). */
   lockDurationMs?: number;
   /** How often stalled jobs are looked for (default 30 s). */
@@ -60,6 +63,24 @@ export function startFleetWorker(options: FleetWorkerOptions): FleetWorker {
   const templates = new Map<string, PromptTemplate>();
   const name = `${hostname()}:${process.pid}`;
 
+  /**
+   * The profile a job runs with: the one it carries (the submitter's --profile), unless this
+   * worker was told another (its model speaks that one); else the worker's.
+   */
+  function jobProfile(data: FleetJobData, jobId: string): Profile | undefined {
+    if (data.explorer.profile === undefined) return options.profile;
+    let carried: Profile;
+    try {
+      carried = parseProfile(data.explorer.profile, `of job ${jobId}`);
+    } catch (error) {
+      throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
+    }
+    if (options.profileFixed === true && options.profile !== undefined && options.profile.name !== carried.name) {
+      throw new UnrecoverableError(`the job asks for profile ${carried.name}, but this worker's model speaks ${options.profile.name} (--profile): answer it with a worker started with --profile ${carried.name}`);
+    }
+    return carried;
+  }
+
   async function processJob(job: Job, token: string | undefined): Promise<FleetJobResult> {
     const jobId = job.id ?? '?';
     const data = readJobData(job.data, job.id);
@@ -79,7 +100,7 @@ export function startFleetWorker(options: FleetWorkerOptions): FleetWorker {
     const outcome = await answerQuery(data.query, {
       backend,
       template,
-      explorer: { ...data.explorer, sandbox: options.sandbox, profile: options.profile },
+      explorer: { ...data.explorer, sandbox: options.sandbox, profile: jobProfile(data, jobId) },
       // BullMQ does the retrying, so a retry may land on another worker and server.
       retry: { ...DEFAULT_RETRY_POLICY, retries: 0 },
       timeoutMs: data.timeoutMs,

@@ -176,4 +176,45 @@ describe('batch over a queue', { skip, timeout: 120_000 }, () => {
     for (let index = 1; index <= 40; index++) assert.equal(await readFile(path.join(tree.root, 'fleet-answers', `f${index}.md`), 'utf8'), `Fleet answer for f${index}.\n`);
     await living.close();
   });
+  test('a --profile named at submit travels with the jobs: a worker without one answers in it; one fixed to another refuses', { timeout: 60_000 }, async () => {
+    const queueUrl = `${redis.url}?queue=profiles`;
+    const read = `<tool_call>\n${JSON.stringify({ name: 'Read', arguments: { path: 'README.md' } })}\n</tool_call>`;
+    await writeFile(path.join(tree.root, 'fc.jsonl'), toJsonl([{ type: 'assistant', text: read }, { type: 'assistant', text: 'Found.\n<final_answer>\nREADME.md:1-1\n</final_answer>' }]));
+    await writeFile(path.join(tree.root, 'profile.tsv'), 'p1\tWhat is this?\n');
+    await writeFile(path.join(tree.root, 'profile2.tsv'), 'p2\tAnd this?\n');
+    const plain = await runCli(['batch', 'profile.tsv', '--repo', 'repo', '--queue', queueUrl], { cwd: tree.root });
+    assert.equal(plain.code, 0, plain.stderr);
+    const submit = await runCli(['batch', 'profile.tsv', '--repo', 'repo', '--queue', queueUrl, '--profile', 'fastcontext'], { cwd: tree.root });
+    assert.equal(submit.code, 0, submit.stderr);
+    // The profile is part of the job id: the same question under it is another job.
+    assert.match(submit.stdout, /1 queries on .*: 1 new, 0 already/);
+    const address = parseQueueUrl(queueUrl);
+    const jobs = new Queue(address.queueName, { connection: address.connection });
+    try {
+      const waiting = await jobs.getWaiting();
+      const carried = waiting.map((job) => (job.data as { explorer: { profile?: { name: string } } }).explorer.profile?.name ?? 'none').sort();
+      assert.deepEqual(carried, ['fastcontext', 'none']);
+      // The job without a profile is answered by this worker's own (locooperator) from the same script; drain it first.
+      await jobs.remove(waiting.find((job) => (job.data as { explorer: { profile?: unknown } }).explorer.profile === undefined)?.id ?? '');
+      const worker = await startWorker(tree.root, ['--queue', queueUrl, '--backend', 'fake:fc.jsonl', '--concurrency', '1', '--sandbox', 'allow-list']);
+      let counts = await queueCounts(jobs);
+      await eventually(async () => (counts = await queueCounts(jobs)).done === 1, { ms: 20_000, what: () => `the fastcontext job done (${JSON.stringify(counts)})` });
+      worker.child.kill('SIGTERM');
+      assert.equal(await worker.exited, 0);
+      const collect = await runCli(['batch', 'collect', '--queue', queueUrl, '--out', 'profile-answers'], { cwd: tree.root });
+      assert.equal(collect.code, 0, collect.stdout + collect.stderr);
+      const trace = await readFile(path.join(tree.root, 'profile-answers', 'traces', 'p1.jsonl'), 'utf8');
+      assert.match(trace, /"output":"```README\.md:1-1\\n1\|/);
+
+      const fixed = await startWorker(tree.root, ['--queue', queueUrl, '--backend', 'fake:fc.jsonl', '--profile', 'locooperator', '--concurrency', '1', '--sandbox', 'allow-list']);
+      const second = await runCli(['batch', 'profile2.tsv', '--repo', 'repo', '--queue', queueUrl, '--profile', 'fastcontext'], { cwd: tree.root });
+      assert.equal(second.code, 0, second.stderr);
+      await eventually(async () => (counts = await queueCounts(jobs)).failed === 1, { ms: 20_000, what: () => `the mismatched job failed (${JSON.stringify(counts)})` });
+      assert.ok(fixed.lines.some((line) => line.includes('asks for profile fastcontext') && line.includes('--profile fastcontext')), fixed.lines.join('\n'));
+      fixed.child.kill('SIGTERM');
+      assert.equal(await fixed.exited, 0);
+    } finally {
+      await jobs.close();
+    }
+  });
 });

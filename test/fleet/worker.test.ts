@@ -9,7 +9,7 @@ import { createFakeBackend, type FakeEntry } from '../../src/backends/fake.js';
 import { openBatchOutput } from '../../src/batch/output.js';
 import { parseTemplate, DEFAULT_TEMPLATE } from '../../src/batch/template.js';
 import { collectResults } from '../../src/fleet/collect.js';
-import { jobIdOf, parseQueueUrl, PROFILE } from '../../src/fleet/jobs.js';
+import { jobIdOf, parseQueueUrl, WORKER_PROFILE } from '../../src/fleet/jobs.js';
 import { openQueue, queueCounts, submitBatch } from '../../src/fleet/submit.js';
 import { startFleetWorker } from '../../src/fleet/worker.js';
 import { eventually } from '../support/eventually.js';
@@ -20,7 +20,7 @@ import { makeTempTree, type TempTree } from '../support/temp-tree.js';
 
 test('a job id changes with each input that decides the answer, and only with those', () => {
   const harness = { promptStyle: 'training', subagents: true, maxTurns: 10, contextBudget: 50_000 };
-  const base = { repo: '/r', commit: 'abc', question: 'q?', model: undefined, profile: PROFILE, sampling: { maxTokens: 100 }, harness };
+  const base = { repo: '/r', commit: 'abc', question: 'q?', model: undefined, profile: WORKER_PROFILE, sampling: { maxTokens: 100 }, harness };
   const id = jobIdOf(base);
   assert.match(id, /^q-[0-9a-f]{32}$/);
   assert.equal(jobIdOf({ ...base }), id);
