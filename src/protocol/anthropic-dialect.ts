@@ -215,12 +215,13 @@ export function anthropicToDialect(
   options: DialectOptions = {},
 ): DialectConversion {
   const profile = options.profile ?? LOCOOPERATOR_PROFILE;
+  const clientSystem = systemText(request.system);
+  const environment = options.environment ?? clientEnvironment(clientSystem);
   const binding = bindClientTools(profile, request.tools, {
     offerTools: options.offerTools !== false,
     promptUses: new Map(trainingTools.map((tool) => [tool.name, tool.use])),
+    workspace: environment.workspace,
   });
-  const clientSystem = systemText(request.system);
-  const environment = options.environment ?? clientEnvironment(clientSystem);
   const conversion: Conversion = { binding, counters: { droppedAttachments: 0 }, calls: new Map() };
   const turns: ChatMessage[] = [];
   const push = (role: ChatMessage['role'], content: string): void => {

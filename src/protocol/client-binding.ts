@@ -78,7 +78,7 @@ export type PromptUses = ReadonlyMap<string, string | undefined>;
 export function bindClientTools(
   profile: Profile,
   requestTools: readonly AnthropicTool[] | undefined,
-  options: { offerTools: boolean; promptUses: PromptUses },
+  options: { offerTools: boolean; promptUses: PromptUses; /** The client's working directory, which its relative paths are relative to. */ workspace?: string },
 ): ClientBinding {
   const withSchema = (requestTools ?? []).filter((tool) => tool.input_schema !== undefined);
   const clientNames = new Set(withSchema.map((tool) => tool.name));
@@ -168,11 +168,11 @@ export function bindClientTools(
         case 'claude-code.read':
           return toTrainingReadFormat(plain);
         case 'fastcontext.read':
-          return fromClaudeCodeRead(text, typeof input.file_path === 'string' ? input.file_path : String(input.path ?? ''), profile.caps);
+          return fromClaudeCodeRead(text, typeof input.file_path === 'string' ? input.file_path : String(input.path ?? ''), profile.caps, typeof input.limit === 'number' ? input.limit : undefined);
         case 'fastcontext.grep':
-          return fromClaudeCodeGrep(plain, typeof input.output_mode === 'string' ? input.output_mode : undefined, profile.caps);
+          return fromClaudeCodeGrep(plain, typeof input.output_mode === 'string' ? input.output_mode : undefined, profile.caps, options.workspace);
         case 'fastcontext.glob':
-          return fromClaudeCodeGlob(plain, profile.caps);
+          return fromClaudeCodeGlob(plain, profile.caps, options.workspace);
         default:
           return plain;
       }

@@ -1,6 +1,7 @@
 // The result forms FastContext-1.0-4B was trained on, written once: loco's own FastContext
 // tools (tools/fastcontext.ts) format with them, and the proxy re-renders Claude Code's Read,
 // Grep and Glob results into them (`fromClaudeCode*`). Pure.
+import path from 'node:path';
 
 export const FASTCONTEXT_EMPTY_FILE = 'File is empty.';
 export const FASTCONTEXT_NO_FILES = 'No files found';
@@ -42,6 +43,14 @@ export function capLines(lines: readonly string[], limit: number, note: (limit: 
   return lines.length <= limit ? lines.join('\n') : `${lines.slice(0, limit).join('\n')}\n${note(limit)}`;
 }
 
+/**
+ * A path Claude Code printed relative to its working directory, made absolute as ripgrep
+ * prints it for the absolute directory FastContext's tools search.
+ */
+function absolute(file: string, workspace: string | undefined): string {
+  return workspace === undefined || workspace === '' || path.isAbsolute(file) ? file : path.join(workspace, file);
+}
+
 const REMINDER = /\n*<system-reminder>[\s\S]*?<\/system-reminder>\s*/g;
 
 function withoutReminders(text: string): string {
@@ -60,10 +69,13 @@ export interface FastContextCapsLike extends ReadCaps {
 
 /**
  * Claude Code's Read result (`N\t` or `{N:>6}→` numbered lines) as FastContext's block, headed
- * with the path the call named. Text that is not numbered lines (notes, warnings) is returned
- * without its reminders; a file with no lines is `File is empty.`.
+ * with the path the call named. Claude Code splits the file on newlines, so a file that ends
+ * in one shows an empty last line: it is dropped and every line keeps its newline, as the
+ * harness's readlines() gives them; without it, the last line has none unless the range
+ * stopped at `limit` before the end. Text that is not numbered lines (notes, warnings) is
+ * returned without its reminders; a file with no lines is `File is empty.`.
  */
-export function fromClaudeCodeRead(text: string, file: string, caps: FastContextCapsLike): string {
+export function fromClaudeCodeRead(text: string, file: string, caps: FastContextCapsLike, limit?: number): string {
   const body = withoutReminders(text);
   const numbered = /^ *(\d+)(?:\t|→)(.*)$/;
   const lines = splitLines(body);
@@ -73,16 +85,23 @@ export function fromClaudeCodeRead(text: string, file: string, caps: FastContext
     return /contents are empty/.test(text) ? FASTCONTEXT_EMPTY_FILE : body;
   }
   const first = Number(matches[0]?.[1]);
-  // Claude Code drops the newlines; files end in one far more often than not.
-  const shown = matches.slice(0, caps.readLines).map((match) => `${match?.[2] ?? ''}\n`);
-  return readBlock(file, first, shown, caps, matches.length > caps.readLines);
+  const texts = matches.map((match) => match?.[2] ?? '');
+  const endsInNewline = texts.length > 1 && texts[texts.length - 1] === '';
+  if (endsInNewline) texts.pop();
+  if (texts.length === 0) return FASTCONTEXT_EMPTY_FILE;
+  const lastHasNewline = endsInNewline || (limit !== undefined && texts.length >= limit);
+  const shown = texts.slice(0, caps.readLines).map((line, index, all) => (index < all.length - 1 || lastHasNewline || texts.length > caps.readLines ? `${line}\n` : line));
+  return readBlock(file, first, shown, caps, texts.length > caps.readLines);
 }
 
-/** Claude Code's Glob result as FastContext's: the paths, capped, with its notes in FastContext's words. */
-export function fromClaudeCodeGlob(text: string, caps: FastContextCapsLike): string {
+/**
+ * Claude Code's Glob result as FastContext's: the paths (absolute, as `rg --files` prints
+ * them for an absolute directory), capped, with its notes in FastContext's words.
+ */
+export function fromClaudeCodeGlob(text: string, caps: FastContextCapsLike, workspace?: string): string {
   const lines = splitLines(withoutReminders(text)).filter((line) => !/^\(Results are truncated\b/.test(line) && !/^Found \d+ files?\b/.test(line));
   if (lines.length === 0 || (lines.length === 1 && lines[0] === 'No files found')) return FASTCONTEXT_NO_FILES;
-  return capLines(lines, caps.globResults, globTruncation);
+  return capLines(lines.map((line) => absolute(line, workspace)), caps.globResults, globTruncation);
 }
 
 /** `path:N:text` (a match) or `path-N-text` (context) as ripgrep writes without `--heading`. */
@@ -104,7 +123,7 @@ function splitGrepLine(line: string, current: string | undefined): { file: strin
  * `files_with_matches` loses its `Found N files` line, `content` lines are grouped under
  * their file, `count` keeps its `path:N` lines; then the line cap.
  */
-export function fromClaudeCodeGrep(text: string, mode: string | undefined, caps: FastContextCapsLike): string {
+export function fromClaudeCodeGrep(text: string, mode: string | undefined, caps: FastContextCapsLike, workspace?: string): string {
   const lines = splitLines(withoutReminders(text));
   if (lines.length === 0 || /^No (files|matches) found$/.test(lines[0])) return FASTCONTEXT_NO_MATCHES;
   let out: string[];
@@ -125,13 +144,19 @@ export function fromClaudeCodeGrep(text: string, mode: string | undefined, caps:
       if (split.file !== current) {
         if (out.length > 0 && out.at(-1) === '--') out.pop();
         if (current !== undefined) out.push('');
-        out.push(split.file);
+        out.push(absolute(split.file, workspace));
         current = split.file;
       }
       out.push(split.rest);
     }
   } else {
-    out = lines.filter((line) => !/^Found \d+ (files?|total occurrences?)\b/.test(line) && line !== '' && !/^\[Showing results with pagination/.test(line));
+    out = lines
+      .filter((line) => !/^Found \d+ (files?|total occurrences?)\b/.test(line) && line !== '' && !/^\[Showing results with pagination/.test(line))
+      .map((line) => {
+        // `path` (files_with_matches) or `path:N` (count).
+        const count = mode === 'count' ? /^(.*):(\d+)$/.exec(line) : null;
+        return count ? `${absolute(count[1], workspace)}:${count[2]}` : absolute(line, workspace);
+      });
     if (out.length === 0) return FASTCONTEXT_NO_MATCHES;
   }
   return capLines(out, caps.grepLines, grepTruncation);

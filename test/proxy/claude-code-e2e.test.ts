@@ -9,8 +9,10 @@
 // LOCO_REQUIRE_TOOLS is set.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { createFakeBackend } from '../../src/backends/fake.js';
+import { FASTCONTEXT_PROFILE } from '../../src/protocol/profile.js';
 import { CLAUDE_CODE_VERSION, ensureClaudeCode, firstToolResultText, runClaudeCode, secretWordProject } from '../support/claude-code.js';
 import { skipUnless } from '../support/required-tools.js';
 import { startFakeAnthropic, type FakeAnswer, type RecordedRequest } from './fake-anthropic.js';
@@ -68,6 +70,41 @@ describe(`Claude Code ${CLAUDE_CODE_VERSION} through loco proxy`, () => {
       const mainRequests = remote.requests.filter((request) => JSON.stringify(request.body.tools ?? []).includes('"Agent"'));
       assert.equal(mainRequests.length, 2, context);
       assert.match(firstToolResultText(mainRequests[1].body) ?? '', /pineapple/);
+    } finally {
+      await proxy.close();
+      await remote.close();
+      await rm(project, { recursive: true, force: true });
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+  it('--profile fastcontext: the sub-agent runs in FastContext\'s dialect; Claude Code runs its calls under Claude Code\'s argument names', async (t) => {
+    const skip = skipUnless(cli !== undefined, `Claude Code ${CLAUDE_CODE_VERSION} (npm install failed or offline)`);
+    if (skip) return t.skip(skip);
+    const { project, home } = await secretWordProject('loco-cc-fc');
+    const notes = path.join(project, 'notes.txt');
+    const call = (name: string, args: object) => `<tool_call>\n${JSON.stringify({ name, arguments: args })}\n</tool_call>`;
+    const local = createFakeBackend([
+      // Each turn answers only the request it expects: the wrapped query, the Glob result, the Read result in FastContext's form.
+      { type: 'assistant', text: call('Glob', { pattern: '**/*.txt', directory: project }), match: '<query>Find the secret word' },
+      { type: 'assistant', text: `Reading it.\n${call('Read', { path: notes })}`, match: `<tool_response>\n${notes}` },
+      { type: 'assistant', text: `The secret word is pineapple.\n<final_answer>\n${notes}:1-1 (the secret word)\n</final_answer>`, match: `\`\`\`${notes}:1-1\n1|the secret word is pineapple\n\n\`\`\`` },
+    ]);
+    const remote = await startFakeAnthropic(mainAgent);
+    const proxy = await startProxy({ local, remote: remote.url, profile: FASTCONTEXT_PROFILE });
+    try {
+      const run = await runClaudeCode(cli as string, { cwd: project, home, baseUrl: proxy.url, args: ['-p', 'What is the secret word in this project?', '--model', 'claude-sonnet-4-5'] });
+      const context = `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr.slice(-2000)}\nrecords: ${JSON.stringify(proxy.records, null, 1)}\nlocal prompts: ${JSON.stringify(local.requests.map((request) => request.messages.slice(1)), null, 1)}`;
+      assert.equal(run.code, 0, context);
+      assert.match(run.stdout, /MAIN DONE: The secret word is pineapple/, context);
+      const localRecords = proxy.records.filter((record) => record.route === 'local' && record.path === '/v1/messages');
+      assert.deepEqual(localRecords.map((record) => [record.toolCalls, record.unknownToolCalls, record.fallback]), [[1, 0, undefined], [1, 0, undefined], [0, 0, undefined]], context);
+      const [first] = local.requests;
+      assert.match(first.messages[0].content, /^You are a codebase exploration specialist/);
+      assert.match(first.messages[0].content, new RegExp(`\nWorkspace Path:${project}\n\nThe directory listing of the workspace is:\n\`\`\`\nnotes\\.txt\nsrc\n\`\`\`\n`), context);
+      assert.deepEqual(first.tools?.map((tool) => tool.name), ['Read', 'Glob', 'Grep']);
+      // Claude Code's own reminders (its context block) are gone from the query.
+      assert.equal(first.messages[1].content, '<query>Find the secret word in the notes of this project.</query>');
+      assert.match(firstToolResultText(remote.requests.filter((request) => JSON.stringify(request.body.tools ?? []).includes('"Agent"'))[1]?.body ?? {}) ?? '', /<final_answer>/);
     } finally {
       await proxy.close();
       await remote.close();

@@ -9,7 +9,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { createFakeBackend } from '../../src/backends/fake.js';
 import { anthropicToDialect } from '../../src/protocol/anthropic-dialect.js';
 import type { CountTokensRequest } from '../../src/protocol/anthropic-messages.js';
-import { fromClaudeCodeGrep } from '../../src/protocol/fastcontext-format.js';
+import { fromClaudeCodeGrep, fromClaudeCodeRead } from '../../src/protocol/fastcontext-format.js';
 import { FASTCONTEXT_PROFILE, LOCOOPERATOR_PROFILE, QWEN3_TOOLS_PROFILE } from '../../src/protocol/profile.js';
 import { buildSystemPrompt } from '../../src/protocol/system-prompt.js';
 import { trainingPromptTools } from '../../src/tools/catalog.js';
@@ -118,6 +118,13 @@ describe('a Claude Code sub-agent request under the fastcontext profile', () => 
 
 describe('Claude Code results in FastContext\'s forms', () => {
   const caps = FASTCONTEXT_PROFILE.caps;
+  it('Read: the empty last line of a file ending in a newline, a file without one, a range stopped at limit, an empty file', () => {
+    assert.equal(fromClaudeCodeRead('     1\ta\n     2\tb\n     3\t', '/r/f', caps), '```/r/f:1-2\n1|a\n2|b\n\n```');
+    assert.equal(fromClaudeCodeRead('     1\ta\n     2\tb', '/r/f', caps), '```/r/f:1-2\n1|a\n2|b\n```');
+    assert.equal(fromClaudeCodeRead('     5\te\n     6\tf', '/r/f', caps, 2), '```/r/f:5-6\n5|e\n6|f\n\n```');
+    assert.equal(fromClaudeCodeRead('<system-reminder>Warning: the file exists but the contents are empty.</system-reminder>', '/r/f', caps), 'File is empty.');
+  });
+
   it('Grep: files_with_matches loses its Found line, count its total, nothing found says so, the line cap applies', () => {
     assert.equal(fromClaudeCodeGrep('Found 2 files\n/repo/a.py\n/repo/b.py', 'files_with_matches', caps), '/repo/a.py\n/repo/b.py');
     assert.equal(fromClaudeCodeGrep('/repo/a.py:3\n/repo/b.py:1\n\nFound 4 total occurrences across 2 files.', 'count', caps), '/repo/a.py:3\n/repo/b.py:1');
@@ -188,14 +195,15 @@ describe('loco proxy --profile fastcontext with the Anthropic SDK', () => {
         {
           role: 'user',
           content: message.content.flatMap((block) =>
-            block.type === 'tool_use' ? [{ type: 'tool_result' as const, tool_use_id: block.id, content: block.name === 'Read' ? '     1\tx' : '/repo/app.py' }] : [],
+            block.type === 'tool_use' ? [{ type: 'tool_result' as const, tool_use_id: block.id, content: block.name === 'Read' ? '     1\tx\n     2\t' : 'app.py' }] : [],
           ),
         },
       ],
     });
     assert.equal(final.stop_reason, 'end_turn');
     assert.match(final.content[0].type === 'text' ? final.content[0].text : '', /<final_answer>\n\/repo\/app\.py:2-3 \(the handler\)\n<\/final_answer>/);
-    assert.equal(backend.requests[1].messages[3].content, '<tool_response>\n```/repo/app.py:1-1\n1|x\n\n```\n</tool_response>\n<tool_response>\n/repo/app.py\n</tool_response>');
+    // Claude Code 2.1.112 shows a file's final newline as an empty last line, and Glob paths relative to its working directory.
+    assert.equal(backend.requests[1].messages[3].content, `<tool_response>\n\`\`\`/repo/app.py:1-1\n1|x\n\n\`\`\`\n</tool_response>\n<tool_response>\n${tree.root}/app.py\n</tool_response>`);
   });
 
   it('counts tokens of the request as the profile renders it', async () => {
