@@ -28,6 +28,16 @@ lib/util.ts:1 - calls it
   ]);
 });
 
+test('final-answer lines as the harness reads them: files without an extension, bullets and backticks, spaces around the dash, junk lines skipped', () => {
+  const answer = '<final_answer>\n\n- `/repo/Makefile:3-9` (build rules)\n* /repo/src/a b.py:10 – 12 (spaces in the name)\nnot a location\n/repo/Dockerfile:1\n/repo/x.py:7-7: the reason after a colon\n</final_answer>';
+  assert.deepEqual(refs(answer, 'final-answer'), [
+    ['/repo/Makefile', 3, 9, 'build rules'],
+    ['/repo/src/a b.py', 10, 12, 'spaces in the name'],
+    ['/repo/Dockerfile', 1, undefined, ''],
+    ['/repo/x.py', 7, 7, 'the reason after a colon'],
+  ]);
+});
+
 test('final-answer: the last block counts; an unclosed block runs to the end; without a block the prose is read', () => {
   const two = '<final_answer>\nsrc/app.py:1-1\n</final_answer>\nCorrection:\n<final_answer>\nlib/util.ts:2-2 (the real one)\n</final_answer>';
   assert.deepEqual(refs(two, 'final-answer'), [['lib/util.ts', 2, 2, 'the real one']]);
