@@ -181,3 +181,47 @@ test('the default profile follows the model name: FastContext GGUFs and ids get 
   assert.equal(profileNameForModel([]), 'locooperator');
   assert.deepEqual([...BUILTIN_PROFILES.keys()], ['locooperator', 'qwen3-tools', 'fastcontext']);
 });
+
+test('one fixed conversation per profile, as ChatML bytes: the query, the call, its result, the turn-limit message where the profile puts it', async () => {
+  const tree = await makeTempTree({ 'a.py': 'x = 1\n' });
+  try {
+    const file = `${tree.root}/a.py`;
+    const cases = [
+      {
+        profile: LOCOOPERATOR_PROFILE,
+        call: '<tool_call>\n{"name": "Read", "arguments": {"file_path": "a.py"}}\n</tool_call>',
+        rest:
+          `<|im_start|>user\nWhere is x set?\n\nWorking directory: ${tree.root}<|im_end|>\n` +
+          '<|im_start|>assistant\n<tool_call>\n{"name": "Read", "arguments": {"file_path": "a.py"}}\n</tool_call><|im_end|>\n' +
+          '<|im_start|>user\n<tool_response>\n     1→x = 1\n</tool_response>\n\nYou cannot call tools any more. Answer now with what you have found: a final answer with file paths and line numbers, no tool calls.<|im_end|>\n',
+      },
+      {
+        profile: QWEN3_TOOLS_PROFILE,
+        call: '<tool_call>\n{"name": "Read", "arguments": {"file_path": "a.py"}}\n</tool_call>',
+        rest:
+          `<|im_start|>user\nWhere is x set?\n\nWorking directory: ${tree.root}<|im_end|>\n` +
+          '<|im_start|>assistant\n<tool_call>\n{"name": "Read", "arguments": {"file_path": "a.py"}}\n</tool_call><|im_end|>\n' +
+          '<|im_start|>user\n<tool_response>\n     1→x = 1\n</tool_response>\n\nYou cannot call tools any more. Answer now with what you have found: a final answer with file paths and line numbers, no tool calls.<|im_end|>\n',
+      },
+      {
+        profile: FASTCONTEXT_PROFILE,
+        call: `<tool_call>\n{"name": "Read", "arguments": {"path": "${file}"}}\n</tool_call>`,
+        rest:
+          '<|im_start|>user\n<query>Where is x set?</query><|im_end|>\n' +
+          `<|im_start|>assistant\n<tool_call>\n{"name": "Read", "arguments": {"path": "${file}"}}\n</tool_call><|im_end|>\n` +
+          `<|im_start|>user\n<tool_response>\n\`\`\`${file}:1-1\n1|x = 1\n\n\`\`\`\n</tool_response><|im_end|>\n` +
+          '<|im_start|>user\nMax number of turns reached. Please provide the final answer based on the information you have gathered.<|im_end|>\n',
+      },
+    ];
+    for (const { profile, call, rest } of cases) {
+      const backend = createFakeBackend([{ type: 'assistant', text: call }, { type: 'assistant', text: 'x is set in a.py:1.' }]);
+      await explore('Where is x set?', { backend, roots: [tree.root], sandbox: 'allow-list', profile, maxTurns: 1 });
+      const [system, ...turns] = backend.requests[1].messages;
+      assert.equal(system.role, 'system', profile.name);
+      const chatMl = turns.map((turn) => `<|im_start|>${turn.role}\n${turn.content}<|im_end|>\n`).join('');
+      assert.equal(chatMl, rest, profile.name);
+    }
+  } finally {
+    await tree.cleanup();
+  }
+});
