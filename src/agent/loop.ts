@@ -128,7 +128,7 @@ export async function* runAgentLoop(options: AgentLoopOptions): AsyncGenerator<A
  * (`separate`, as harnesses that send tool results as `tool` messages do; always for an
  * assistant-role one).
  */
-function appendInstruction(messages: ChatMessage[], message: FinalMessage): void {
+export function appendInstruction(messages: ChatMessage[], message: FinalMessage): void {
   const instruction = message.text;
   const role = message.role ?? 'user';
   const last = messages[messages.length - 1];

@@ -7,7 +7,7 @@
 //   {
 //     "host": "127.0.0.1", "port": 9091,
 //     "local": { "backend": "http://127.0.0.1:8080/v1", "model": "LocoOperator-4B", "contextSize": 16384,
-//                "maxTokens": 4096, "maxTurns": 10, "systemPrompt": "auto", "profile": "locooperator",
+//                "maxTokens": 4096, "maxTurns": 10, "atTurnLimit": "fallback", "systemPrompt": "auto", "profile": "locooperator",
 //                "firstTokenTimeoutMs": 60000, "idleTimeoutMs": 60000,
 //                "sampling": { "temperature": 0.7, "topP": 0.8, "topK": 20 } },
 //     "remote": { "url": "https://api.anthropic.com", "apiKeyEnv": "ANTHROPIC_API_KEY",
@@ -69,6 +69,8 @@ export const proxyFileSchema = z.strictObject({
       contextSize: positiveInt.optional(),
       maxTokens: positiveInt.optional(),
       maxTurns: positiveInt.optional(),
+      /** At the turn limit: `fallback` to the remote (default), or `final-answer`: the profile's final message, answered locally with no tool run. */
+      atTurnLimit: z.enum(['fallback', 'final-answer']).optional(),
       systemPrompt: z.enum(['auto', 'training', 'qwen-tools', 'client']).optional(),
       /** A built-in profile name or a profile file; default the one the model's name suggests. */
       profile: z.string().min(1).optional(),
@@ -117,6 +119,8 @@ export interface LocalSettings {
   maxTokens: number;
   /** Assistant turns served locally before the remote takes over; default the profile's. */
   maxTurns?: number;
+  /** What the turn after the limit gets: the remote, or the local model asked for its final answer. */
+  atTurnLimit: 'fallback' | 'final-answer';
   systemPrompt: LocalSystemPrompt;
   /** `--profile` / `local.profile`, resolved by the command once the backend is known. */
   profileReference?: string;
@@ -175,6 +179,12 @@ export interface ProxyFlags {
   log?: string;
   profile?: string;
   maxTurns?: string;
+  atTurnLimit?: string;
+}
+
+function atTurnLimitFlag(value: string | undefined): LocalSettings['atTurnLimit'] | undefined {
+  if (value === undefined || value === 'fallback' || value === 'final-answer') return value;
+  throw new LocoError('usage', `--at-turn-limit must be fallback or final-answer (got "${value}")`);
 }
 
 /** Without a config: haiku-class models and sub-agent requests local, everything else remote. */
@@ -251,6 +261,7 @@ export function resolveProxyConfig(file: ProxyFile, flags: ProxyFlags, env: Node
     contextSize: file.local?.contextSize,
     maxTokens: file.local?.maxTokens ?? 4096,
     maxTurns: flagTurns ?? file.local?.maxTurns,
+    atTurnLimit: atTurnLimitFlag(flags.atTurnLimit) ?? file.local?.atTurnLimit ?? 'fallback',
     systemPrompt: file.local?.systemPrompt ?? 'auto',
     profileReference: flags.profile ?? file.local?.profile ?? (env.LOCO_PROFILE?.trim() || undefined),
     firstTokenTimeoutMs: file.local?.firstTokenTimeoutMs ?? 60_000,

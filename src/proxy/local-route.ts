@@ -7,6 +7,7 @@ import { streamTurn, type TurnStreamOptions } from '../backends/turn-stream.js';
 import type { Backend, BackendRequest } from '../backends/types.js';
 import type { ChatMessage, Usage } from '../protocol/messages.js';
 import { anthropicToDialect, clientEnvironment, systemText, type DialectConversion } from '../protocol/anthropic-dialect.js';
+import { appendInstruction } from '../agent/loop.js';
 import { LOCOOPERATOR_PROFILE } from '../protocol/profile.js';
 import { trainingPromptTools } from '../tools/catalog.js';
 import { workspaceListing } from '../tools/paths.js';
@@ -51,14 +52,20 @@ export async function serveLocal(exchange: Exchange, request: MessagesRequest, b
   const offerTools = offersTools(request.tool_choice);
   const conversion = await localConversion(request, settings, offerTools);
   const { binding } = conversion;
+  const maxTurns = settings.maxTurns ?? profile.maxTurns;
+  // At the limit the profile's harness asks for the final answer; the calls the model may still
+  // write reach the client as text, so nothing more runs. A required call cannot be answered so.
+  const finalTurn = settings.atTurnLimit === 'final-answer' && conversion.assistantTurns === maxTurns && !conversion.prefill && request.tool_choice?.type !== 'any' && request.tool_choice?.type !== 'tool';
+  if (finalTurn) appendInstruction(conversion.messages, profile.finalMessage);
   const plan = planLocal(conversion, {
-    maxTurns: settings.maxTurns ?? profile.maxTurns,
+    maxTurns: finalTurn ? maxTurns + 1 : maxTurns,
     contextSize: settings.contextSize ?? backend.info.contextSize,
     maxTokens: Math.min(request.max_tokens, settings.maxTokens),
   });
   if (isFallback(plan)) return { kind: 'fallback', fallback: plan };
   // With tool_choice none the encoder gets no client tools, so any call stays text.
-  const clientTools = offerTools ? new Set(binding.clientNames) : new Set<string>();
+  const clientTools = offerTools && !finalTurn ? new Set(binding.clientNames) : new Set<string>();
+  if (finalTurn) record.finalAnswerAsked = true;
   const requiredToolCall = requiredCallFor(request.tool_choice, conversion, (name) => binding.toClient(name, {}).name, backend.info);
   if (requiredToolCall && 'reason' in requiredToolCall) return { kind: 'fallback', fallback: requiredToolCall };
 

@@ -29,6 +29,8 @@ export interface RequestRecord {
   /** Time to the first content delta (streams) or to the answer (otherwise). */
   ttftMs?: number;
   toolCalls?: number;
+  /** The turn limit was reached and the local model was asked for its final answer (`atTurnLimit: final-answer`). */
+  finalAnswerAsked?: boolean;
   malformedToolCalls?: number;
   unknownToolCalls?: number;
   error?: string;

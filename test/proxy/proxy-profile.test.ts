@@ -14,6 +14,7 @@ import { FASTCONTEXT_PROFILE, LOCOOPERATOR_PROFILE, QWEN3_TOOLS_PROFILE } from '
 import { buildSystemPrompt } from '../../src/protocol/system-prompt.js';
 import { trainingPromptTools } from '../../src/tools/catalog.js';
 import { makeTempTree, type TempTree } from '../support/temp-tree.js';
+import { resolveProxyConfig } from '../../src/proxy/config.js';
 import { startProxy, type ProxyHarness } from './harness.js';
 
 const object = (properties: Record<string, unknown>, required: string[]) => ({ type: 'object' as const, properties, required, additionalProperties: false });
@@ -209,5 +210,46 @@ describe('loco proxy --profile fastcontext with the Anthropic SDK', () => {
   it('counts tokens of the request as the profile renders it', async () => {
     const counted = await proxy.client.messages.countTokens({ model: 'claude-haiku-4-5', tools: CLAUDE_CODE_TOOLS, messages: [{ role: 'user', content: 'Where?' }] });
     assert.ok(counted.input_tokens > 500, `${counted.input_tokens}`);
+  });
+});
+
+describe('atTurnLimit final-answer: the turn after the limit is answered locally, as the profile\'s harness does', () => {
+  let proxy: ProxyHarness;
+  const backend = createFakeBackend([
+    { type: 'assistant', text: 'One more look.\n<tool_call>\n{"name": "Grep", "arguments": {"pattern": "x"}}\n</tool_call>' },
+  ]);
+  before(async () => {
+    proxy = await startProxy({ local: backend, remote: false, profile: FASTCONTEXT_PROFILE, file: { local: { maxTurns: 1, atTurnLimit: 'final-answer' } } });
+  });
+  after(() => proxy.close());
+
+  const history = (turns: number): Anthropic.MessageParam[] => {
+    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Where is x?' }];
+    for (let turn = 1; turn <= turns; turn++) {
+      messages.push({ role: 'assistant', content: [{ type: 'tool_use', id: `toolu_${turn}`, name: 'Glob', input: { pattern: '*.py', path: '/repo' } }] });
+      messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: `toolu_${turn}`, content: '/repo/a.py' }] });
+    }
+    return messages;
+  };
+
+  it('asks with the final message as its own user turn; a call the model writes anyway reaches the client as text', async () => {
+    const message = await proxy.client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 500, tools: CLAUDE_CODE_TOOLS, messages: history(1) });
+    assert.equal(message.stop_reason, 'end_turn');
+    assert.deepEqual(message.content.map((block) => block.type), ['text']);
+    assert.match(message.content[0].type === 'text' ? message.content[0].text : '', /One more look\.\n<tool_call>/);
+    assert.deepEqual(backend.requests[0].messages.at(-1), { role: 'user', content: 'Max number of turns reached. Please provide the final answer based on the information you have gathered.' });
+    assert.equal(proxy.records.at(-1)?.finalAnswerAsked, true);
+    assert.equal(proxy.records.at(-1)?.fallback, undefined);
+  });
+
+  it('past that turn the remote is asked (here there is none, so the client gets the error)', async () => {
+    await assert.rejects(proxy.client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 500, tools: CLAUDE_CODE_TOOLS, messages: history(2) }));
+    assert.equal(proxy.records.at(-1)?.fallback, 'turn-limit');
+  });
+
+  it('--at-turn-limit takes fallback or final-answer, nothing else', () => {
+    assert.equal(resolveProxyConfig({}, { atTurnLimit: 'final-answer' }, {}).local.atTurnLimit, 'final-answer');
+    assert.equal(resolveProxyConfig({}, {}, {}).local.atTurnLimit, 'fallback');
+    assert.throws(() => resolveProxyConfig({}, { atTurnLimit: 'answer' }, {}), /--at-turn-limit must be fallback or final-answer/);
   });
 });
