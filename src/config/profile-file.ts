@@ -44,6 +44,11 @@ export function parseProfile(value: unknown, source: string): Profile {
     for (const [alias, target] of Object.entries(tool.aliases ?? {})) {
       if (!accepted.includes(target)) throw new LocoError('usage', `profile ${source}: tools.${index}.aliases.${alias}: ${tool.implementation} takes no argument "${target}" (it takes ${accepted.join(', ')})`);
     }
+    // Renames for the proxy start from the names the model writes.
+    const shown = properties !== null && typeof properties === 'object' ? Object.keys(properties) : accepted;
+    for (const name of Object.keys(tool.client?.arguments ?? {})) {
+      if (!shown.includes(name)) throw new LocoError('usage', `profile ${source}: tools.${index}.client.arguments.${name}: the model is shown no argument "${name}" (it is shown ${shown.join(', ')}); name one of those`);
+    }
   });
   const names = parsed.data.tools.map((tool) => tool.name);
   const repeated = names.find((name, index) => names.indexOf(name) !== index);

@@ -111,8 +111,7 @@ function parseUrlRef(text: string): UrlModelRef {
 export function parseModelRef(text: string): ModelRef {
   const trimmed = text.trim();
   if (trimmed === '') throw badRef(text, 'it is empty');
-  const known = KNOWN_MODELS[trimmed.toLowerCase()];
-  if (known) return parseModelRef(known.ref);
+  if (Object.hasOwn(KNOWN_MODELS, trimmed.toLowerCase())) return parseModelRef(KNOWN_MODELS[trimmed.toLowerCase()].ref);
   if (trimmed.startsWith('hf:')) return parseHubRef(trimmed, trimmed.slice(3));
   if (/^https?:\/\//i.test(trimmed)) return parseUrlRef(trimmed);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) throw badRef(text, 'only http:// and https:// URLs can be downloaded');

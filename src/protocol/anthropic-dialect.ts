@@ -17,7 +17,7 @@
 import type { ChatMessage, ToolCall } from './messages.js';
 import type { AnthropicMessage, AnthropicTool, ContentBlock, CountTokensRequest } from './anthropic-messages.js';
 import { bindClientTools, TOOL_ALIASES, toTrainingReadFormat, type ClientBinding } from './client-binding.js';
-import { LOCOOPERATOR_PROFILE, renderSystemPrompt, type Profile, type PromptEnvironment } from './profile.js';
+import { fillTemplate, LOCOOPERATOR_PROFILE, renderSystemPrompt, type Profile, type PromptEnvironment } from './profile.js';
 import { buildSystemPrompt, qwenToolsSection, trainingSystemPrompt, type PromptTool, type ToolSignature } from './system-prompt.js';
 import { renderAssistantTurn, renderToolResults } from './tool-call-codec.js';
 
@@ -157,7 +157,7 @@ export function orderToolResults<T extends { tool_use_id: string }>(callIds: rea
 }
 
 /** One user turn from consecutive non-assistant messages (Anthropic merges them; ChatML alternates). */
-function userGroupTurn(group: readonly AnthropicMessage[], callIds: readonly string[], conversion: Conversion, query?: (text: string) => string): string {
+function userGroupTurn(group: readonly AnthropicMessage[], callIds: readonly string[], conversion: Conversion, query?: (text: string) => string, reminder?: string): string {
   const { binding, counters } = conversion;
   const results = orderToolResults(callIds, group.flatMap((message) => toolResultsOf(message.content)));
   const texts = group
@@ -166,7 +166,8 @@ function userGroupTurn(group: readonly AnthropicMessage[], callIds: readonly str
   const responses = results.map((result) => (result === undefined ? MISSING_RESULT : toolResultText(result, conversion)));
   const text = query ? query(texts.join('\n\n')) : texts.join('\n\n');
   // All results of one assistant turn in ONE user turn, in call order; the client's text after.
-  return [responses.length > 0 ? renderToolResults(responses) : '', text].filter((part) => part !== '').join('\n');
+  const rendered = responses.length > 0 ? renderToolResults(responses) + (reminder === undefined ? '' : `\n${reminder}`) : '';
+  return [rendered, text].filter((part) => part !== '').join('\n');
 }
 
 function assistantTurn(content: AnthropicMessage['content'], callIds: string[], conversion: Conversion): string {
@@ -199,6 +200,8 @@ export interface DialectOptions {
   profile?: Profile;
   /** What a profile's prompt says of the workspace; default what the client's system prompt says. */
   environment?: PromptEnvironment;
+  /** The local turn limit, for a profile's `reminders.turnsLeft`. */
+  maxTurns?: number;
 }
 
 /**
@@ -236,7 +239,11 @@ export function anthropicToDialect(
   const flushGroup = (): void => {
     if (group.length === 0) return;
     const query = turns.length === 0 ? (text: string) => binding.query(text, environment.workspace) : undefined;
-    push('user', userGroupTurn(group, callIds, conversion, query));
+    // The profile's turns-left note after each turn's results, as its explorer adds it.
+    const assistantTurns = turns.filter((turn) => turn.role === 'assistant').length;
+    const turnsLeft = profile.reminders.turnsLeft;
+    const reminder = turnsLeft !== undefined && options.maxTurns !== undefined ? fillTemplate(turnsLeft, { turns_left: String(Math.max(0, options.maxTurns - assistantTurns)) }) : undefined;
+    push('user', userGroupTurn(group, callIds, conversion, query, reminder));
     group = [];
     callIds = [];
   };

@@ -16,6 +16,7 @@ import type { Usage } from './messages.js';
 import type { ParsedPart } from './tool-call-parser.js';
 import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from './tool-call-codec.js';
 import { clientToolName } from './anthropic-dialect.js';
+import type { ClientCall } from './client-binding.js';
 import type { AnthropicResponse, AnthropicStreamEvent, AnthropicUsage, OutputBlock, StopReason } from './anthropic-messages.js';
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -37,7 +38,7 @@ export interface StreamEncoderOptions {
   /** The client tools the request offers; empty means calls stay text. */
   clientTools: ReadonlySet<string>;
   /** A model call as the client's tool_use (a profile's names and arguments); default: Task -> Agent only. */
-  toClient?: (modelName: string, args: Record<string, unknown>) => { name: string; input: Record<string, unknown>; known: boolean };
+  toClient?: (modelName: string, args: Record<string, unknown>) => ClientCall;
   newToolId?: () => string;
 }
 
@@ -133,6 +134,12 @@ export class AnthropicStreamEncoder {
       return;
     }
     const mapped = this.options.toClient?.(modelName, input);
+    if (mapped?.hidden === true) {
+      // The client has the tool but the model was not offered it: shown, never run.
+      this.report.unknownToolCalls += 1;
+      this.text(`${TOOL_CALL_OPEN}${raw}${TOOL_CALL_CLOSE}\n[loco proxy: this tool call was not run: the profile offers no tool ${modelName}]\n`, events);
+      return;
+    }
     const name = mapped?.name ?? clientToolName(modelName, clientTools);
     if (mapped ? !mapped.known : !clientTools.has(name)) this.report.unknownToolCalls += 1;
     input = mapped?.input ?? input;

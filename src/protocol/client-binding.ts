@@ -30,6 +30,13 @@ export function stripReminders(text: string): string {
   return text.replace(REMINDER_BLOCK, '').replace(/\n{3,}/g, '\n\n').trim();
 }
 
+export interface ClientCall {
+  name: string;
+  input: Record<string, unknown>;
+  known: boolean;
+  hidden?: boolean;
+}
+
 export interface ClientBinding {
   /** The client's tool names (tools with a schema). */
   readonly clientNames: ReadonlySet<string>;
@@ -39,14 +46,32 @@ export interface ClientBinding {
   readonly listed: PromptTool[];
   /** A client tool_use of the history as the model's call. */
   toModel(clientName: string, input: Record<string, unknown>): ToolCall;
-  /** A model call as the client's tool_use; `known` is false when the client has no such tool. */
-  toClient(modelName: string, args: Record<string, unknown>): { name: string; input: Record<string, unknown>; known: boolean };
+  /**
+   * A model call as the client's tool_use. `known` is false when the model was not offered the
+   * tool; `hidden` when the client has it but the profile did not offer it, so it must not run.
+   */
+  toClient(modelName: string, args: Record<string, unknown>): ClientCall;
   /** A client's tool result as the profile's tool writes it; `input` is the call's client input. */
   resultText(clientName: string, input: Record<string, unknown>, text: string, isError: boolean): string;
   /** Client text (user turns, mid-conversation instructions) under the reminder policy; '' drops it. */
   clientText(text: string): string;
   /** The first user turn as the profile's harness sends it. */
   query(text: string, workspace: string): string;
+}
+
+/**
+ * Arguments the model wrote under an alias, under the schema's name; when both are given the
+ * schema's wins and the alias is dropped, so a later rename cannot collide with it.
+ */
+function unaliased(input: Record<string, unknown>, aliases: Readonly<Record<string, string>> | undefined): Record<string, unknown> {
+  if (!aliases) return input;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    const target = aliases[key];
+    if (target === undefined) out[key] = value;
+    else if (!Object.hasOwn(input, target)) out[target] = value;
+  }
+  return out;
 }
 
 function renamed(input: Record<string, unknown>, names: Readonly<Record<string, string>> | undefined): Record<string, unknown> {
@@ -105,6 +130,10 @@ export function bindClientTools(
     for (const [model, client] of Object.entries(TOOL_ALIASES)) if (client === clientName && !clientNames.has(model)) return model;
     return clientName;
   };
+  // History may name tools this request does not offer (a request without tools, a tool
+  // without a schema): they are still the profile's, by their model name.
+  const specOfClient = (clientName: string): ProfileToolSpec | undefined => specByClient.get(clientName) ?? specByModel.get(modelNameOf(clientName));
+  const profileOnly = profile.clientHarness.tools === 'profile';
 
   const offered: ToolSignature[] = [];
   if (options.offerTools) {
@@ -141,24 +170,27 @@ export function bindClientTools(
     tools: offered,
     listed,
     toModel(clientName, input) {
-      const spec = specByClient.get(clientName);
+      const spec = specOfClient(clientName);
       return { name: modelNameOf(clientName), arguments: renamed(input, inverse(spec?.client?.arguments)) };
     },
     toClient(modelName, args) {
       const spec = specByModel.get(modelName);
       if (spec && specByClient.get(clientNameOf(spec)) === spec) {
-        return { name: clientNameOf(spec), input: renamed(args, spec.client?.arguments), known: true };
+        return { name: clientNameOf(spec), input: renamed(unaliased(args, spec.aliases), spec.client?.arguments), known: true };
       }
-      if (clientNames.has(modelName)) return { name: modelName, input: args, known: profile.clientHarness.tools === 'all' };
       const alias = TOOL_ALIASES[modelName];
-      if (alias !== undefined && clientNames.has(alias)) return { name: alias, input: args, known: profile.clientHarness.tools === 'all' };
-      return { name: modelName, input: args, known: false };
+      const clientName = clientNames.has(modelName) ? modelName : alias !== undefined && clientNames.has(alias) ? alias : undefined;
+      if (clientName === undefined) return { name: modelName, input: args, known: false };
+      // A client tool the profile does not offer is not the model's to run.
+      return profileOnly ? { name: clientName, input: args, known: false, hidden: true } : { name: clientName, input: args, known: true };
     },
     resultText(clientName, input, text, isError) {
-      const spec = specByClient.get(clientName);
+      const spec = specOfClient(clientName);
       const implementation = spec?.implementation;
       if (isError) {
-        if (!implementation || implementation.startsWith('claude-code.')) return text;
+        // The client's "no such tool" for a tool the profile does not have, in the profile's words.
+        if (!spec && profileOnly) return fillTemplate(profile.errors.unknownTool, { name: clientName });
+        if (!spec || !implementation || implementation.startsWith('claude-code.')) return text;
         // The client's `<tool_use_error>` wrapper, re-worded as the profile's tools word errors.
         const message = text.replace(/^\s*<tool_use_error>([\s\S]*)<\/tool_use_error>\s*$/, '$1');
         return fillTemplate(profile.errors.toolError, { name: spec.name, message: strip ? stripReminders(message) : message });

@@ -32,6 +32,7 @@ export function readBlock(file: string, first: number, lines: readonly string[],
   let body = '';
   lines.forEach((line, index) => {
     const text = line.endsWith('\n') ? line.slice(0, -1) : line;
+    // The harness ends a cut line with "...\n" even when it was the last and had no newline.
     body += text.length > caps.lineCharacters ? `${first + index}|${text.slice(0, caps.lineCharacters)}...\n` : `${first + index}|${line}`;
   });
   if (more) body += '...';
@@ -77,8 +78,12 @@ export interface FastContextCapsLike extends ReadCaps {
  */
 export function fromClaudeCodeRead(text: string, file: string, caps: FastContextCapsLike, limit?: number): string {
   const body = withoutReminders(text);
-  const numbered = /^ *(\d+)(?:\t|→)(.*)$/;
+  // Line text may hold any character but a newline (\r and U+2028 included).
+  const numbered = /^ *(\d+)(?:\t|→)([\s\S]*)$/;
   const lines = splitLines(body);
+  // Claude Code's warning for an offset past the end is a reminder: say it as the Read tool does.
+  const pastEnd = /shorter than the provided offset \((\d+)\)\. The file has (\d+) lines?/.exec(text);
+  if (pastEnd) return `Read Tool: offset ${pastEnd[1]} is past the end of ${file} (${pastEnd[2]} lines).`;
   if (lines.length === 0) return FASTCONTEXT_EMPTY_FILE;
   const matches = lines.map((line) => numbered.exec(line));
   if (matches.some((match) => match === null)) {
@@ -86,7 +91,8 @@ export function fromClaudeCodeRead(text: string, file: string, caps: FastContext
   }
   const first = Number(matches[0]?.[1]);
   const texts = matches.map((match) => match?.[2] ?? '');
-  const endsInNewline = texts.length > 1 && texts[texts.length - 1] === '';
+  // The empty last line is the file's final newline only where the range reached the end.
+  const endsInNewline = texts.length > 1 && texts[texts.length - 1] === '' && (limit === undefined || texts.length < limit);
   if (endsInNewline) texts.pop();
   if (texts.length === 0) return FASTCONTEXT_EMPTY_FILE;
   const lastHasNewline = endsInNewline || (limit !== undefined && texts.length >= limit);
@@ -99,29 +105,48 @@ export function fromClaudeCodeRead(text: string, file: string, caps: FastContext
  * them for an absolute directory), capped, with its notes in FastContext's words.
  */
 export function fromClaudeCodeGlob(text: string, caps: FastContextCapsLike, workspace?: string): string {
-  const lines = splitLines(withoutReminders(text)).filter((line) => !/^\(Results are truncated\b/.test(line) && !/^Found \d+ files?\b/.test(line));
+  const all = splitLines(withoutReminders(text));
+  const cut = all.some((line) => /^\(Results are truncated\b/.test(line));
+  const lines = all.filter((line) => !/^\(Results are truncated\b/.test(line) && !/^Found \d+ files?\b/.test(line) && line !== '');
   if (lines.length === 0 || (lines.length === 1 && lines[0] === 'No files found')) return FASTCONTEXT_NO_FILES;
-  return capLines(lines.map((line) => absolute(line, workspace)), caps.globResults, globTruncation);
+  const paths = lines.map((line) => absolute(line, workspace));
+  // Claude Code cut the list itself: say so as FastContext's Glob does.
+  if (cut && paths.length <= caps.globResults) return `${paths.join('\n')}\n${globTruncation(Math.min(paths.length, caps.globResults))}`;
+  return capLines(paths, caps.globResults, globTruncation);
 }
 
-/** `path:N:text` (a match) or `path-N-text` (context) as ripgrep writes without `--heading`. */
-function splitGrepLine(line: string, current: string | undefined): { file: string; rest: string } | undefined {
-  if (current !== undefined) {
-    for (const separator of [':', '-']) {
-      const prefix = `${current}${separator}`;
-      if (line.startsWith(prefix) && new RegExp(`^\\d+${separator === ':' ? ':' : '-'}`).test(line.slice(prefix.length))) return { file: current, rest: line.slice(prefix.length) };
-    }
+/**
+ * The files of ripgrep's `path:N:text` match lines. Context lines (`path-N-text`) cannot be
+ * split on their own (a path may hold `-N-`, a line may hold `:N:`), so they are assigned to
+ * these names afterwards.
+ */
+function matchFiles(lines: readonly string[]): string[] {
+  const files = new Set<string>();
+  for (const line of lines) {
+    const match = /^(.+?):(\d+):/.exec(line);
+    if (match && !/^\d+$/.test(match[1])) files.add(match[1]);
   }
-  const match = /^(.+?):(\d+):(.*)$/.exec(line) ?? /^(.+?)-(\d+)-(.*)$/.exec(line);
-  if (!match) return undefined;
-  const separator = line.charAt(match[1].length);
-  return { file: match[1], rest: `${match[2]}${separator}${match[3]}` };
+  // A "file" that is another file, `-N-` and more is that file's context line holding `:N:`.
+  const real = [...files].filter((file) => ![...files].some((other) => other !== file && file.startsWith(other) && /^-\d+-/.test(file.slice(other.length))));
+  // Longest first, so `a-1-b.py` wins over `a`.
+  return real.sort((a, b) => b.length - a.length);
+}
+
+/** The file a `path:N:text` or `path-N-text` line belongs to, of those known, and the rest of it. */
+function splitGrepLine(line: string, files: readonly string[]): { file: string; rest: string } | undefined {
+  for (const file of files) {
+    if (!line.startsWith(file)) continue;
+    const rest = line.slice(file.length);
+    if (/^:\d+:/.test(rest) || /^-\d+-/.test(rest)) return { file, rest: rest.slice(1) };
+  }
+  return undefined;
 }
 
 /**
  * Claude Code's Grep result as ripgrep's `--heading` output, as FastContext's Grep answers:
  * `files_with_matches` loses its `Found N files` line, `content` lines are grouped under
- * their file, `count` keeps its `path:N` lines; then the line cap.
+ * their file, `count` keeps its `path:N` lines; then the line cap. Lines that name no known
+ * file (a single-file search prints none) stay as written.
  */
 export function fromClaudeCodeGrep(text: string, mode: string | undefined, caps: FastContextCapsLike, workspace?: string): string {
   const lines = splitLines(withoutReminders(text));
@@ -129,13 +154,14 @@ export function fromClaudeCodeGrep(text: string, mode: string | undefined, caps:
   let out: string[];
   if (mode === 'content') {
     out = [];
+    const files = matchFiles(lines);
     let current: string | undefined;
     for (const line of lines) {
       if (line === '--') {
         out.push(line);
         continue;
       }
-      const split = splitGrepLine(line, current);
+      const split = splitGrepLine(line, files);
       if (!split) {
         // Paging notes and lines without a file (a single-file search) stay as written.
         if (!/^\[Showing results with pagination/.test(line)) out.push(line);
@@ -153,9 +179,10 @@ export function fromClaudeCodeGrep(text: string, mode: string | undefined, caps:
     out = lines
       .filter((line) => !/^Found \d+ (files?|total occurrences?)\b/.test(line) && line !== '' && !/^\[Showing results with pagination/.test(line))
       .map((line) => {
-        // `path` (files_with_matches) or `path:N` (count).
-        const count = mode === 'count' ? /^(.*):(\d+)$/.exec(line) : null;
-        return count ? `${absolute(count[1], workspace)}:${count[2]}` : absolute(line, workspace);
+        // `path` (files_with_matches) or `path:N` (count; a single file's count is a bare N).
+        if (mode !== 'count') return absolute(line, workspace);
+        const count = /^(.*):(\d+)$/.exec(line);
+        return count ? `${absolute(count[1], workspace)}:${count[2]}` : line;
       });
     if (out.length === 0) return FASTCONTEXT_NO_MATCHES;
   }

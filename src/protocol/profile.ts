@@ -14,13 +14,13 @@ const jsonSchemaObject = z
   .refine(
     (schema) => {
       try {
-        z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
-        return true;
+        // An object schema that compiles to one object (not anyOf/oneOf of several).
+        return z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]) instanceof z.ZodObject;
       } catch {
         return false;
       }
     },
-    { message: 'is not a JSON Schema loco can check arguments against' },
+    { message: 'is not a JSON Schema of one object that loco can check arguments against (type "object" with properties; no anyOf/oneOf at the top)' },
   );
 
 const toolSpecSchema = z.strictObject({

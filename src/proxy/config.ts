@@ -74,6 +74,8 @@ export const proxyFileSchema = z.strictObject({
       systemPrompt: z.enum(['auto', 'training', 'qwen-tools', 'client']).optional(),
       /** A built-in profile name or a profile file; default the one the model's name suggests. */
       profile: z.string().min(1).optional(),
+      /** false: never list the client's working directory for a profile prompt that shows it (default true on a loopback host). */
+      listWorkspace: z.boolean().optional(),
       firstTokenTimeoutMs: positiveInt.optional(),
       idleTimeoutMs: positiveInt.optional(),
       /** Pinned sampling: each value set here replaces the client's (the Messages API ranges). */
@@ -281,7 +283,8 @@ export function resolveProxyConfig(file: ProxyFile, flags: ProxyFlags, env: Node
   };
   const pricing = [...Object.entries(file.pricing ?? {}).map(([pattern, price]) => ({ pattern, ...price })), ...DEFAULT_PRICING];
   const host = flags.host ?? file.host ?? '127.0.0.1';
-  local.listWorkspace = LOOPBACK_HOSTS.has(host);
+  // Only a client on this machine can name a directory to list; a network one never can.
+  local.listWorkspace = LOOPBACK_HOSTS.has(host) && (file.local?.listWorkspace ?? true);
   return Object.freeze({
     host,
     port: wholeNumberFlag('--port', flags.port, 0, 65_535) ?? file.port ?? DEFAULT_PORT,

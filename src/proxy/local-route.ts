@@ -43,7 +43,7 @@ export async function localConversion(request: Parameters<typeof anthropicToDial
   if (settings.listWorkspace === true && environment.workspace !== '' && profile.systemPrompt.includes('{listing}')) {
     environment.listing = await workspaceListing(environment.workspace);
   }
-  return anthropicToDialect(request, settings.systemPrompt, trainingPromptTools(), { offerTools, profile, environment });
+  return anthropicToDialect(request, settings.systemPrompt, trainingPromptTools(), { offerTools, profile, environment, maxTurns: settings.maxTurns ?? profile.maxTurns });
 }
 
 export async function serveLocal(exchange: Exchange, request: MessagesRequest, backend: Backend, settings: LocalSettings): Promise<LocalOutcome> {

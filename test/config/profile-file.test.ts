@@ -58,6 +58,9 @@ test('tool schemas, aliases and client mappings in a profile file are checked ag
   assert.match(await refusal(await withTools([{ ...read, aliases: { file: 'filename' } }])), /tools\.0\.aliases\.file: fastcontext\.read takes no argument "filename"/);
   assert.match(await refusal(await withTools([read, read])), /tools: the name "Read" is used twice/);
   assert.match(await refusal(await withTools([{ ...read, client: { arguments: { path: '' } } }])), /tools\.0\.client\.arguments\.path: /);
+  const either = { ...read, parameters: { type: 'object', anyOf: [{ type: 'object', properties: { path: { type: 'string' } } }, { type: 'object', properties: { offset: { type: 'integer' } } }] } };
+  assert.match(await refusal(await withTools([either])), /tools\.0\.parameters: is not a JSON Schema of one object/);
+  assert.match(await refusal(await withTools([{ ...read, client: { arguments: { paht: 'file_path' } } }])), /tools\.0\.client\.arguments\.paht: the model is shown no argument "paht"/);
   assert.match(await refusal(await profileFile('reminders.json', { extends: 'fastcontext', reminders: { client: 'drop' } })), /reminders\.client: /);
   assert.match(await refusal(await profileFile('harness.json', { extends: 'fastcontext', clientHarness: { tools: 'some', query: 'wrapped' } })), /clientHarness\.tools: /);
   // A schema of its own, with the implementation's argument names, is accepted and shown.

@@ -77,3 +77,10 @@ test('quantizations are read from usual GGUF file names', () => {
   assert.ok(isSplitPart('Model-Q8_0-00001-of-00002.gguf'));
   assert.ok(!isSplitPart('Model-Q8_0.gguf'));
 });
+
+test('known names: fastcontext and friends resolve to their GGUF references; object keys are not names', () => {
+  assert.equal(parseModelRef('fastcontext').text, 'hf:sdougbrown/FastContext-1.0-4B-RL-GGUF/FastContext-1.0-4B-RL-Q4_K_M.gguf');
+  assert.equal(parseModelRef('FastContext-SFT').text, 'hf:mradermacher/FastContext-1.0-4B-SFT-GGUF:Q4_K_M');
+  assert.equal(parseModelRef('locooperator').text, DEFAULT_MODEL_REF);
+  for (const name of ['constructor', '__proto__', 'toString']) assert.throws(() => parseModelRef(name), (error: unknown) => error instanceof LocoError && /known name \(locooperator, fastcontext/.test(error.message));
+});

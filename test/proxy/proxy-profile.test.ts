@@ -9,7 +9,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { createFakeBackend } from '../../src/backends/fake.js';
 import { anthropicToDialect } from '../../src/protocol/anthropic-dialect.js';
 import type { CountTokensRequest } from '../../src/protocol/anthropic-messages.js';
-import { fromClaudeCodeGrep, fromClaudeCodeRead } from '../../src/protocol/fastcontext-format.js';
+import { fromClaudeCodeGlob, fromClaudeCodeGrep, fromClaudeCodeRead } from '../../src/protocol/fastcontext-format.js';
 import { FASTCONTEXT_PROFILE, LOCOOPERATOR_PROFILE, QWEN3_TOOLS_PROFILE } from '../../src/protocol/profile.js';
 import { buildSystemPrompt } from '../../src/protocol/system-prompt.js';
 import { trainingPromptTools } from '../../src/tools/catalog.js';
@@ -112,8 +112,14 @@ describe('a Claude Code sub-agent request under the fastcontext profile', () => 
     assert.deepEqual(binding.toClient('Read', { path: '/repo/app.py', offset: 3 }), { name: 'Read', input: { file_path: '/repo/app.py', offset: 3 }, known: true });
     assert.deepEqual(binding.toClient('Glob', { pattern: '*.ts', directory: '/repo/src' }), { name: 'Glob', input: { pattern: '*.ts', path: '/repo/src' }, known: true });
     assert.deepEqual(binding.toClient('Grep', { pattern: 'x', '-C': 2 }), { name: 'Grep', input: { pattern: 'x', '-C': 2 }, known: true });
-    // A tool the profile does not offer is not one the model knows, even when the client has it.
-    assert.equal(binding.toClient('Bash', { command: 'ls' }).known, false);
+    // A tool the profile does not offer is not the model's to run, even when the client has it.
+    assert.deepEqual(binding.toClient('Bash', { command: 'ls' }), { name: 'Bash', input: { command: 'ls' }, known: false, hidden: true });
+    assert.deepEqual(binding.toClient('Find', { x: 1 }), { name: 'Find', input: { x: 1 }, known: false });
+    // Aliases apply first; the schema's name wins over an alias given beside it.
+    assert.deepEqual(binding.toClient('Read', { file_path: '/repo/a.py' }).input, { file_path: '/repo/a.py' });
+    assert.deepEqual(binding.toClient('Glob', { pattern: '*', directory: '/repo', path: '/other' }).input, { pattern: '*', path: '/repo' });
+    // The client's "no such tool" answer to an invented one, in the profile's words.
+    assert.equal(binding.resultText('Find', {}, '<tool_use_error>Error: No such tool available: Find</tool_use_error>', true), 'Tool `Find` not found.');
   });
 });
 
@@ -124,6 +130,27 @@ describe('Claude Code results in FastContext\'s forms', () => {
     assert.equal(fromClaudeCodeRead('     1\ta\n     2\tb', '/r/f', caps), '```/r/f:1-2\n1|a\n2|b\n```');
     assert.equal(fromClaudeCodeRead('     5\te\n     6\tf', '/r/f', caps, 2), '```/r/f:5-6\n5|e\n6|f\n\n```');
     assert.equal(fromClaudeCodeRead('<system-reminder>Warning: the file exists but the contents are empty.</system-reminder>', '/r/f', caps), 'File is empty.');
+  });
+
+  it('Grep content: files found from match lines; context lines with -N- in the path, :N: in the text, and no file at all', () => {
+    const text = ['posts/2024-01-intro.md-4-before', 'posts/2024-01-intro.md:5:match', 'src/b.ts-1-at = "12:30:00"', 'src/b.ts:2:hit'].join('\n');
+    assert.equal(fromClaudeCodeGrep(text, 'content', caps, '/ws'), ['/ws/posts/2024-01-intro.md', '4-before', '5:match', '', '/ws/src/b.ts', '1-at = "12:30:00"', '2:hit'].join('\n'));
+    // A single-file search prints no file names: lines stay as written.
+    assert.equal(fromClaudeCodeGrep('3-const x = y-1-z\n4:match', 'content', caps, '/ws'), '3-const x = y-1-z\n4:match');
+    // A single file's count is a bare number.
+    assert.equal(fromClaudeCodeGrep('7', 'count', caps, '/ws'), '7');
+  });
+
+  it('Read: a real empty last line inside a limit stays; any character in a line; an offset past the end; Glob cut by Claude Code says so', () => {
+    assert.equal(fromClaudeCodeRead('     1\ta\n     2\tb\n     3\t', '/r/f', caps, 3), '```/r/f:1-3\n1|a\n2|b\n3|\n\n```');
+    assert.equal(fromClaudeCodeRead('     1\ta\u2028b\r', '/r/f', caps), '```/r/f:1-1\n1|a\u2028b\r\n```');
+    assert.equal(
+      fromClaudeCodeRead('<system-reminder>Warning: the file exists but is shorter than the provided offset (40). The file has 12 lines.</system-reminder>', '/r/f', caps),
+      'Read Tool: offset 40 is past the end of /r/f (12 lines).',
+    );
+    const listed = Array.from({ length: 100 }, (_, index) => `f${index}.py`);
+    const glob = fromClaudeCodeGlob(`${listed.join('\n')}\n(Results are truncated. Consider using a more specific path or pattern.)`, caps, '/ws').split('\n');
+    assert.deepEqual([glob.length, glob[0], glob[100]], [101, '/ws/f0.py', 'Results are truncated: showing first 100 results. Consider using a more specific path or pattern.']);
   });
 
   it('Grep: files_with_matches loses its Found line, count its total, nothing found says so, the line cap applies', () => {
@@ -150,6 +177,15 @@ describe('locooperator and qwen3-tools through the proxy are what they were befo
     assert.match(plain.messages[3].content, /^<tool_response>\n {5}1→import os\n {5}2→def handler\(\):/);
     const qwen = anthropicToDialect(request, 'auto', trainingPromptTools(), { profile: QWEN3_TOOLS_PROFILE });
     assert.equal(qwen.messages[0].content, buildSystemPrompt('qwen-tools', plain.tools));
+    // History naming a tool the request does not offer still gets its training form.
+    const withoutTools = anthropicToDialect({ ...request, tools: undefined }, 'auto', trainingPromptTools());
+    assert.match(withoutTools.messages.at(-1)?.content ?? '', /^<tool_response>\n {5}1→import os\n/);
+  });
+
+  it('a profile\'s turnsLeft reminder follows each turn\'s results in the proxy too', () => {
+    const profile = { ...FASTCONTEXT_PROFILE, reminders: { client: 'strip' as const, turnsLeft: '<system-reminder>{turns_left} turns left</system-reminder>' } };
+    const conversion = anthropicToDialect(subagentConversation(), 'auto', trainingPromptTools(), { profile, maxTurns: 4 });
+    assert.match(conversion.messages.at(-1)?.content ?? '', /<\/tool_response>\n<system-reminder>3 turns left<\/system-reminder>$/);
   });
 });
 
@@ -205,6 +241,20 @@ describe('loco proxy --profile fastcontext with the Anthropic SDK', () => {
     assert.match(final.content[0].type === 'text' ? final.content[0].text : '', /<final_answer>\n\/repo\/app\.py:2-3 \(the handler\)\n<\/final_answer>/);
     // Claude Code 2.1.112 shows a file's final newline as an empty last line, and Glob paths relative to its working directory.
     assert.equal(backend.requests[1].messages[3].content, `<tool_response>\n\`\`\`/repo/app.py:1-1\n1|x\n\n\`\`\`\n</tool_response>\n<tool_response>\n${tree.root}/app.py\n</tool_response>`);
+  });
+
+  it('a call to a client tool the profile does not offer is shown as text and never run', async () => {
+    const bash = createFakeBackend([{ type: 'assistant', text: 'Let me list.\n<tool_call>\n{"name": "Bash", "arguments": {"command": "rm -rf /tmp/x"}}\n</tool_call>' }]);
+    const other = await startProxy({ local: bash, remote: false, profile: FASTCONTEXT_PROFILE });
+    try {
+      const message = await other.client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 500, tools: CLAUDE_CODE_TOOLS, messages: [{ role: 'user', content: 'List it.' }] });
+      assert.equal(message.stop_reason, 'end_turn');
+      assert.deepEqual(message.content.map((block) => block.type), ['text']);
+      assert.match(message.content[0].type === 'text' ? message.content[0].text : '', /\[loco proxy: this tool call was not run: the profile offers no tool Bash\]/);
+      assert.equal(other.records.at(-1)?.unknownToolCalls, 1);
+    } finally {
+      await other.close();
+    }
   });
 
   it('counts tokens of the request as the profile renders it', async () => {

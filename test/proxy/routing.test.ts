@@ -98,3 +98,11 @@ describe('proxy config', () => {
     assert.throws(() => resolveProxyConfig({}, { remote: 'ftp://x' }, {}), /http\(s\) URL/);
   });
 });
+
+describe('workspace listing for profile prompts', () => {
+  it('is on for a loopback proxy unless the config turns it off, and never beyond loopback', () => {
+    assert.equal(resolveProxyConfig({}, {}, {}).local.listWorkspace, true);
+    assert.equal(resolveProxyConfig({ local: { listWorkspace: false } }, {}, {}).local.listWorkspace, false);
+    assert.equal(resolveProxyConfig({ local: { listWorkspace: true } }, { host: '0.0.0.0' }, {}).local.listWorkspace, false);
+  });
+});
