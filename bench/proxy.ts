@@ -1,6 +1,8 @@
 // bench:proxy: what `loco proxy` adds on top of the backends it fronts, measured in one run
 // against the same in-process fake backends:
-//   local route:  Anthropic client -> proxy -> OpenAI-compatible backend (the local model)
+//   local route:  Anthropic client -> proxy -> OpenAI-compatible backend (the local model);
+//                 also with a Claude Code sub-agent's tools and <env>, under the default
+//                 profile and under --profile fastcontext (prompt, workspace listing, tool mapping)
 //   remote route: Anthropic client -> proxy -> Anthropic API
 // Each is timed direct (the client speaks the backend's own API), through `loco proxy` (a
 // child process, as users run it) and, side by side, through claude-code-router 1.0.73 from
@@ -212,6 +214,9 @@ async function main(): Promise<void> {
   const fakes = await startFakes();
   const loco = await startChild(process.execPath, [CLI, 'proxy', '--port', '0', '--local', `${fakes.openai}/v1`, '--remote', fakes.anthropic, '--log', '/dev/null'], { ...process.env, LOCO_BACKEND: '' }, /listening on (http:\/\/[\d.:]+)/);
   const locoUrl = loco.match[1];
+  // The same proxy speaking FastContext's dialect: its prompt, the workspace listing, the tool mapping.
+  const fastcontext = await startChild(process.execPath, [CLI, 'proxy', '--port', '0', '--local', `${fakes.openai}/v1`, '--remote', fakes.anthropic, '--log', '/dev/null', '--profile', 'fastcontext'], { ...process.env, LOCO_BACKEND: '' }, /listening on (http:\/\/[\d.:]+)/);
+  const fastcontextUrl = fastcontext.match[1];
   const ccr = process.argv.includes('--no-ccr') ? undefined : await startCcr(fakes);
   try {
     const anthropicHeaders = { 'x-api-key': 'sk-bench', 'anthropic-version': '2023-06-01' };
@@ -219,7 +224,25 @@ async function main(): Promise<void> {
     const openaiDirect: Target = { name: 'direct (OpenAI API)', run: () => timed(`${fakes.openai}/v1/chat/completions`, { model: 'loco', stream: true, messages: [{ role: 'user', content: 'Where is the server created?' }] }, {}, '"delta":{"content":"') };
     const anthropicDirect: Target = { name: 'direct (Anthropic API)', run: () => timed(`${fakes.anthropic}/v1/messages`, ask('claude-sonnet-5-5'), anthropicHeaders, 'content_block_delta') };
     const through = (name: string, base: string, model: string): Target => ({ name, run: () => timed(`${base}/v1/messages`, ask(model), anthropicHeaders, 'content_block_delta') });
-    const localVia = [through('loco proxy', locoUrl, 'claude-haiku-4-5'), ...(ccr ? [through(`claude-code-router ${CCR_VERSION}`, ccr.url, 'claude-haiku-4-5')] : [])];
+    // A sub-agent's request as Claude Code sends it: its tools and its <env> block.
+    const schema = (properties: Record<string, unknown>, required: string[]) => ({ type: 'object', properties, required });
+    const subagent = {
+      ...ask('claude-haiku-4-5'),
+      system: `You are a file search specialist.\n<env>\nWorking directory: ${process.cwd()}\nPlatform: linux\n</env>`,
+      tools: [
+        { name: 'Bash', description: 'Run a command', input_schema: schema({ command: { type: 'string' } }, ['command']) },
+        { name: 'Glob', description: 'Find files', input_schema: schema({ pattern: { type: 'string' }, path: { type: 'string' } }, ['pattern']) },
+        { name: 'Grep', description: 'Search contents', input_schema: schema({ pattern: { type: 'string' }, path: { type: 'string' }, output_mode: { type: 'string' } }, ['pattern']) },
+        { name: 'Read', description: 'Read a file', input_schema: schema({ file_path: { type: 'string' }, offset: { type: 'number' }, limit: { type: 'number' } }, ['file_path']) },
+      ],
+    };
+    const withTools = (name: string, base: string): Target => ({ name, run: () => timed(`${base}/v1/messages`, subagent, anthropicHeaders, 'content_block_delta') });
+    const localVia = [
+      through('loco proxy', locoUrl, 'claude-haiku-4-5'),
+      withTools('loco proxy, tools', locoUrl),
+      withTools('loco, fastcontext, tools', fastcontextUrl),
+      ...(ccr ? [through(`claude-code-router ${CCR_VERSION}`, ccr.url, 'claude-haiku-4-5')] : []),
+    ];
     const remoteVia = [through('loco proxy', locoUrl, 'claude-sonnet-5-5'), ...(ccr ? [through(`claude-code-router ${CCR_VERSION}`, ccr.url, 'claude-sonnet-5-5')] : [])];
     console.log(`bench:proxy on node ${process.version}; answer of ${DELTAS.length} deltas; loco proxy at ${locoUrl}${ccr ? `, claude-code-router at ${ccr.url}` : ''}`);
     fakes.setTtft(0);
@@ -231,6 +254,7 @@ async function main(): Promise<void> {
     console.log('\ngoals for loco proxy: added p50 < 2 ms; ttft ratio <= 1.05x');
   } finally {
     loco.child.kill('SIGTERM');
+    fastcontext.child.kill('SIGTERM');
     ccr?.child.kill('SIGTERM');
     await agent.close();
     await fakes.close();
