@@ -187,6 +187,42 @@ describe('loco bench run on tqdm', { skip: TQDM_SKIP, timeout: 600_000 }, () => 
     assert.equal(worktrees(), 1);
   });
 
+  it('--profile fastcontext on the same tasks: its tools read the task commit, its <final_answer> is scored, and --compare pairs it with the default profile', async () => {
+    const at = (commit: string, name: string) => git(repo.root, 'ls-tree', '--name-only', commit, '--', name).trim() === name ? git(repo.root, 'show', `${commit}:${name}`) : undefined;
+    const chosen = tasks.filter((task) => task.kind === 'localization' && at(task.commit, task.truth.files[0]) !== at('HEAD', task.truth.files[0])).slice(0, 3);
+    const entries: object[] = [];
+    for (const task of chosen) {
+      const truthFile = task.truth.files[0];
+      const [start, end] = task.truth.lines[truthFile][0];
+      entries.push({ type: 'assistant', text: `<tool_call>\n${JSON.stringify({ name: 'Read', arguments: { path: truthFile, offset: start, limit: end - start + 1 } })}\n</tool_call>` });
+      const cited = path.join(file('fastcontext'), '.checkouts', task.commit.slice(0, 12), 'tqdm', truthFile);
+      entries.push({ type: 'assistant', text: `Found it.\n<final_answer>\n${cited}:${start}-${end} (the changed code)\n</final_answer>` });
+    }
+    await writeFile(file('fc-script.jsonl'), entries.map((entry) => JSON.stringify(entry)).join('\n') + '\n');
+    const run = await runCli(['bench', 'run', 'few.jsonl', '--out', 'fastcontext', '--backend', 'fake:fc-script.jsonl', '--profile', 'fastcontext', '--concurrency', '1', '--sandbox', 'allow-list'], { cwd: work.root });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /3 ok, 0 failed/);
+    assert.equal((await summaryOf('fastcontext')).settings.profile, 'fastcontext');
+    for (const task of chosen) {
+      const truthFile = task.truth.files[0];
+      const [start] = task.truth.lines[truthFile][0];
+      const records = (await readFile(path.join(file('fastcontext'), 'traces', `${task.id}.jsonl`), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+      const output = String(records.find((record) => record.type === 'tool-result')?.output);
+      const lines = git(repo.root, 'show', `${task.commit}:${truthFile}`).split('\n');
+      assert.ok(output.startsWith(`\`\`\`${truthFile}:${start}-`), output.slice(0, 80));
+      assert.ok(output.includes(`\n${start}|${lines[start - 1]}\n`), `${task.id} read line ${start} of ${truthFile} at ${task.commit}`);
+    }
+    const compared = await runCli(['bench', 'score', 'model', 'fastcontext', '--tasks', 'few.jsonl', '--out', 'score-compare', '--no-function-level', '--compare', 'model', 'fastcontext'], { cwd: work.root });
+    assert.equal(compared.code, 0, compared.stderr);
+    const report = JSON.parse(await readFile(path.join(file('score-compare'), 'score.json'), 'utf8')) as Scores & { comparisons: { a: string; b: string; metric: string }[] };
+    // The default-profile script cites every truth range, this one only the first file's first: scored alike, told apart.
+    const [modelScore, fastcontextScore] = report.runs;
+    assert.deepEqual([modelScore.run, modelScore.file.f1.mean, fastcontextScore.run], ['model', 1, 'fastcontext']);
+    assert.ok(fastcontextScore.file.f1.mean > 0 && fastcontextScore.file.f1.mean <= 1 && fastcontextScore.line.f1.mean > 0, JSON.stringify(fastcontextScore.file));
+    assert.deepEqual(report.comparisons.map((comparison) => [comparison.a, comparison.b, comparison.metric]), [['model', 'fastcontext', 'line F1'], ['model', 'fastcontext', 'file F1']]);
+    assert.equal(worktrees(), 1);
+  });
+
   it('a checkout holds only the history up to its commit: the fixing commit is unreachable, in git and through Bash', async () => {
     const subjectsUpTo = (commit: string) => new Set(git(repo.root, 'log', '--format=%s', commit).split('\n'));
     // A localization task whose fixing commit's subject names no earlier commit: seeing it means a leak.

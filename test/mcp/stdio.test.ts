@@ -177,3 +177,23 @@ out.write('{"jsonrpc":"2.0","method":"x"}\\n');`;
   assert.equal(chunks.out, '{"jsonrpc":"2.0","method":"x"}\n');
   assert.equal(chunks.err, 'library noise\nraw noise\n');
 });
+
+test('stdio with --profile fastcontext: the explorer speaks its dialect and the citations come from its <final_answer> block', async () => {
+  const file = path.join(tree.root, 'src/config.py');
+  const fastcontext = await writeScript([
+    { type: 'assistant', text: `<tool_call>\n${JSON.stringify({ name: 'Read', arguments: { path: file } })}\n</tool_call>`, match: '<query>Where is find_config?</query>' },
+    // The next turn is answered only when the result is in FastContext's form.
+    { type: 'assistant', text: `It walks up.\n<final_answer>\n${file}:3-5 (defines find_config)\n${tree.root}/src/gone.py:1-2\n</final_answer>`, match: `\`\`\`${file}:1-5\n1|import os\n2|\n3|def find_config(start):` },
+  ]);
+  const { client, errors } = await connect(['--backend', `fake:${fastcontext.file}`, '--root', tree.root, '--sandbox', 'allow-list', '--profile', 'fastcontext']);
+  try {
+    const result = await client.callTool({ name: 'explore', arguments: { question: 'Where is find_config?' } });
+    assert.equal(result.isError, undefined, textOf(result));
+    const structured = result.structuredContent as { citations: Array<{ path: string; start: number; end: number; reason: string }> };
+    assert.deepEqual(structured.citations, [{ path: 'src/config.py', start: 3, end: 5, reason: 'defines find_config' }]);
+    assert.deepEqual(errors, []);
+  } finally {
+    await client.close();
+    await fastcontext.cleanup();
+  }
+});
