@@ -89,6 +89,8 @@ export async function runWorkerCommand(flags: WorkerFlags, io: CommandIo): Promi
     io.stderr.write(`loco worker: ${why}: finishing running jobs (up to ${graceS} s, then they go back to the queue)\n`);
     await worker.close(graceS * 1000);
     io.stderr.write('loco worker: stopped\n');
+    // A lost queue connection may leave a reconnect timer behind; it must not keep a stopped worker alive.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 3_000).unref();
     return 0;
   } finally {
     await backend.close();

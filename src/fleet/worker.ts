@@ -57,6 +57,19 @@ export interface FleetWorker {
   close(graceMs: number): Promise<void>;
 }
 
+/** How long closing may wait on the queue after the grace period before the worker lets go. */
+const CLOSE_WAIT_MS = 5_000;
+
+/** `promise`'s value, or `fallback` after `ms`; the timer never outlives the race. */
+async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<F>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function startFleetWorker(options: FleetWorkerOptions): FleetWorker {
   const emit = options.onEvent ?? (() => undefined);
   const shutdown = new AbortController();
@@ -137,6 +150,16 @@ export function startFleetWorker(options: FleetWorkerOptions): FleetWorker {
   return {
     ready: () => worker.waitUntilReady().then(() => undefined),
     async close(graceMs) {
+      // A queue that does not answer (Redis gone) can take no job back: a graceful close would
+      // wait on it for ever, so running jobs are cancelled and the connections dropped; the
+      // jobs they held go back to the queue when their locks expire.
+      const client = await within(worker.client, 1_000, undefined);
+      if (client?.status !== 'ready') {
+        shutdown.abort();
+        emit({ type: 'job-error', jobId: '-', message: 'the queue does not answer: stopping without handing jobs back (their locks expire)' });
+        await within(worker.close(true), CLOSE_WAIT_MS, undefined);
+        return;
+      }
       const closing = worker.close();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => {
@@ -147,7 +170,9 @@ export function startFleetWorker(options: FleetWorkerOptions): FleetWorker {
       });
       await Promise.race([closing, grace]);
       clearTimeout(timer);
-      await closing;
+      // Cancelled jobs go back to the queue; if it stops answering meanwhile, do not wait for ever.
+      const closed = await within(closing.then(() => true), CLOSE_WAIT_MS, false);
+      if (!closed) emit({ type: 'job-error', jobId: '-', message: `the queue did not answer within ${CLOSE_WAIT_MS / 1000} s of stopping; jobs still held go back when their locks expire` });
     },
   };
 }

@@ -198,23 +198,47 @@ describe('batch over a queue', { skip, timeout: 120_000 }, () => {
       await jobs.remove(waiting.find((job) => (job.data as { explorer: { profile?: unknown } }).explorer.profile === undefined)?.id ?? '');
       const worker = await startWorker(tree.root, ['--queue', queueUrl, '--backend', 'fake:fc.jsonl', '--concurrency', '1', '--sandbox', 'allow-list']);
       let counts = await queueCounts(jobs);
-      await eventually(async () => (counts = await queueCounts(jobs)).done === 1, { ms: 20_000, what: () => `the fastcontext job done (${JSON.stringify(counts)})` });
-      worker.child.kill('SIGTERM');
-      assert.equal(await worker.exited, 0);
+      try {
+        await eventually(async () => (counts = await queueCounts(jobs)).done === 1, { ms: 20_000, what: () => `the fastcontext job done (${JSON.stringify(counts)})` });
+        worker.child.kill('SIGTERM');
+        assert.equal(await worker.exited, 0);
+      } finally {
+        if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+      }
       const collect = await runCli(['batch', 'collect', '--queue', queueUrl, '--out', 'profile-answers'], { cwd: tree.root });
       assert.equal(collect.code, 0, collect.stdout + collect.stderr);
       const trace = await readFile(path.join(tree.root, 'profile-answers', 'traces', 'p1.jsonl'), 'utf8');
       assert.match(trace, /"output":"```README\.md:1-1\\n1\|/);
 
       const fixed = await startWorker(tree.root, ['--queue', queueUrl, '--backend', 'fake:fc.jsonl', '--profile', 'locooperator', '--concurrency', '1', '--sandbox', 'allow-list']);
-      const second = await runCli(['batch', 'profile2.tsv', '--repo', 'repo', '--queue', queueUrl, '--profile', 'fastcontext'], { cwd: tree.root });
-      assert.equal(second.code, 0, second.stderr);
-      await eventually(async () => (counts = await queueCounts(jobs)).failed === 1, { ms: 20_000, what: () => `the mismatched job failed (${JSON.stringify(counts)})` });
-      assert.ok(fixed.lines.some((line) => line.includes('asks for profile fastcontext') && line.includes('--profile fastcontext')), fixed.lines.join('\n'));
-      fixed.child.kill('SIGTERM');
-      assert.equal(await fixed.exited, 0);
+      try {
+        const second = await runCli(['batch', 'profile2.tsv', '--repo', 'repo', '--queue', queueUrl, '--profile', 'fastcontext'], { cwd: tree.root });
+        assert.equal(second.code, 0, second.stderr);
+        await eventually(async () => (counts = await queueCounts(jobs)).failed === 1, { ms: 20_000, what: () => `the mismatched job failed (${JSON.stringify(counts)})` });
+        // The worker says why once the failure is recorded: wait for its line too.
+        await eventually(() => fixed.lines.some((line) => line.includes('asks for profile fastcontext') && line.includes('--profile fastcontext')), { ms: 10_000, what: () => `the worker's reason (stderr: ${fixed.lines.join(' | ')})` });
+        fixed.child.kill('SIGTERM');
+        assert.equal(await fixed.exited, 0);
+      } finally {
+        // A failed check must not leave a worker running past the test (it would hold the run open).
+        if (fixed.child.exitCode === null && fixed.child.signalCode === null) fixed.child.kill('SIGKILL');
+      }
     } finally {
       await jobs.close();
+    }
+  });
+  test('SIGTERM with the queue gone: the worker stops anyway, saying its jobs return when their locks expire', { timeout: 60_000 }, async () => {
+    const lost = await startRedis();
+    const worker = await startWorker(tree.root, ['--queue', lost.url, '--backend', 'fake:script.jsonl', '--grace', '1', '--sandbox', 'allow-list']);
+    try {
+      await lost.stop();
+      const started = Date.now();
+      worker.child.kill('SIGTERM');
+      assert.equal(await worker.exited, 0);
+      assert.ok(Date.now() - started < 15_000, `stopped after ${Date.now() - started} ms`);
+      assert.ok(worker.lines.some((line) => line.includes('the queue does not answer')), worker.lines.join('\n'));
+    } finally {
+      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
     }
   });
 });
