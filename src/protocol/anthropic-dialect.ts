@@ -15,7 +15,7 @@
 // - Claude Code >= 2.1 names its sub-agent tool `Agent`; the model's vocabulary says `Task`
 //   (same arguments). History is rendered with the model's name and its calls are mapped back.
 import type { ChatMessage, ToolCall } from './messages.js';
-import type { AnthropicMessage, AnthropicTool, ContentBlock, CountTokensRequest } from './anthropic-messages.js';
+import type { AnthropicMessage, ContentBlock, CountTokensRequest } from './anthropic-messages.js';
 import { bindClientTools, TOOL_ALIASES, toTrainingReadFormat, type ClientBinding } from './client-binding.js';
 import { fillTemplate, LOCOOPERATOR_PROFILE, renderSystemPrompt, type Profile, type PromptEnvironment } from './profile.js';
 import { buildSystemPrompt, qwenToolsSection, trainingSystemPrompt, type PromptTool, type ToolSignature } from './system-prompt.js';
@@ -52,10 +52,6 @@ export function clientToolName(name: string, clientNames: ReadonlySet<string>): 
   if (clientNames.has(name)) return name;
   const alias = TOOL_ALIASES[name];
   return alias !== undefined && clientNames.has(alias) ? alias : name;
-}
-
-export function clientToolNames(tools: readonly AnthropicTool[] | undefined): Set<string> {
-  return new Set((tools ?? []).filter((tool) => tool.input_schema !== undefined).map((tool) => tool.name));
 }
 
 export function systemText(system: CountTokensRequest['system']): string {
